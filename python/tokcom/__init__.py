@@ -1,0 +1,21 @@
+#
+# Copyright 2026 gr-tokcom authors.
+#
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+"""gr-tokcom: token communications (TokCom) blocks for GNU Radio.
+
+C++ blocks come from the compiled bindings; Python blocks are imported below.
+Nothing here imports torch: the models live in their own sub-packages and are
+used by the service process only.
+"""
+
+try:
+    from .tokcom_python import *  # noqa: F401,F403  (C++ blocks and token_layout)
+except ModuleNotFoundError:  # source tree without the compiled module (model work only)
+    pass
+
+from .frame_pdu import Frame, make_frame_pdu, parse_frame_pdu  # noqa: F401
+from .packet_loss import packet_loss  # noqa: F401
+from .random_frame_source import random_frame_source  # noqa: F401
+from .token_error_meter import token_error_meter  # noqa: F401

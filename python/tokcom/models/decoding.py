@@ -1,0 +1,128 @@
+"""Mask-and-predict decoding: fill [MASK] positions by confidence-ordered iterative unmasking.
+
+At every step the transformer predicts all still-masked positions; the most confident
+predictions are committed, the rest stay masked for the next step (Chang et al., MaskGIT,
+CVPR 2022).  The number left masked after step ``t`` of ``T`` follows the schedule
+``gamma(t / T)``:
+
+* ``cosine``: ``gamma(r) = cos(pi/2 * r)``  (few tokens early, many late)
+* ``arccos``: ``gamma(r) = (2/pi) * arccos(r)``  (steady start, bulk at the end)
+
+Received (unmasked) tokens are never modified: the output is assembled with
+``torch.where(mask, predicted, tokens)``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from .maskgit import MaskTransformer
+
+SCHEDULES = ("cosine", "arccos")
+
+
+def remaining_fraction(r: torch.Tensor, schedule: str) -> torch.Tensor:
+    """Fraction of the initially masked tokens still masked at progress r in [0, 1]."""
+    if schedule == "cosine":
+        return torch.cos(r * (math.pi / 2))
+    if schedule == "arccos":
+        return torch.arccos(r) * (2 / math.pi)
+    raise ValueError(f"unknown schedule {schedule!r}; choose one of {SCHEDULES}")
+
+
+def _labels_tensor(labels, batch: int, device) -> torch.Tensor:
+    if labels is None:
+        return torch.full((batch,), -1, dtype=torch.long, device=device)
+    out = torch.as_tensor(labels, dtype=torch.long, device=device).reshape(-1)
+    if out.numel() != batch:
+        raise ValueError(f"labels has {out.numel()} entries for a batch of {batch}")
+    return out
+
+
+@torch.no_grad()
+def mask_predict(model: MaskTransformer, tokens: torch.Tensor, mask: torch.Tensor,
+                 labels=None, steps: int = 8, schedule: str = "arccos",
+                 temperature: float = 0.0, seed: int | None = 0):
+    """Fill masked tokens.
+
+    Args:
+        model: the masked transformer (put in eval mode by the caller or here).
+        tokens: (B, h, w) integer tokens; values at masked positions are ignored.
+        mask: (B, h, w) bool, True where the token was lost.
+        labels: None, or (B,) class ids with -1 meaning "no label" (dropped-label token).
+        steps: number of refinement steps (>= 1).
+        schedule: "cosine" or "arccos".
+        temperature: 0 picks the arg-max token (confidence = its probability); > 0 samples
+            from softmax(logits / temperature) with a ``torch.Generator`` seeded by ``seed``.
+        seed: generator seed (sampling only); same inputs + seed give the same output.
+
+    Returns:
+        (filled (B, h, w) int64, confidence (B, h, w) float32); received tokens get
+        confidence 1.0, a predicted token gets its probability at the step it was committed.
+    """
+    cfg = model.config
+    if tokens.dim() != 3 or tuple(tokens.shape[1:]) != (cfg.grid_h, cfg.grid_w):
+        raise ValueError(f"tokens must be (B, {cfg.grid_h}, {cfg.grid_w}), got {tuple(tokens.shape)}")
+    if mask.shape != tokens.shape:
+        raise ValueError(f"mask shape {tuple(mask.shape)} != tokens shape {tuple(tokens.shape)}")
+    if steps < 1:
+        raise ValueError("steps must be >= 1")
+    remaining_fraction(torch.zeros(1), schedule)  # validates the schedule name early
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    tokens = tokens.to(device).long()
+    mask = mask.to(device).bool()
+    b = tokens.shape[0]
+    n = cfg.grid_h * cfg.grid_w
+    labels_t = _labels_tensor(labels, b, device)
+    gen = None
+    if temperature > 0:
+        gen = torch.Generator(device=device)
+        gen.manual_seed(0 if seed is None else int(seed))
+
+    flat_tok = tokens.reshape(b, n)
+    still = mask.reshape(b, n).clone()  # positions not yet committed
+    current = torch.where(still, torch.full_like(flat_tok, cfg.mask_id), flat_tok)
+    conf_out = torch.ones(b, n, dtype=torch.float32, device=device)
+    n_masked = still.sum(1)  # (B,)
+
+    for step in range(1, steps + 1):
+        if not bool(still.any()):
+            break
+        logits = model(current.view(b, cfg.grid_h, cfg.grid_w), labels_t)
+        logits = logits[..., : cfg.codebook_size].float()  # never predict [MASK] itself
+        if temperature > 0:
+            probs = torch.softmax(logits / temperature, dim=-1)
+            pred = torch.multinomial(probs.view(-1, cfg.codebook_size), 1, generator=gen).view(b, n)
+        else:
+            probs = torch.softmax(logits, dim=-1)
+            pred = probs.argmax(-1)
+        conf = probs.gather(-1, pred.unsqueeze(-1)).squeeze(-1)
+
+        # How many stay masked after this step (per image); the last step commits all.
+        frac = remaining_fraction(torch.tensor(step / steps), schedule).item()
+        keep_masked = torch.floor(n_masked.float() * frac).long()
+        if step == steps:
+            keep_masked.zero_()
+        n_still = still.sum(1)
+        # Commit at least one token per step while any remain, so `steps` bounds the work.
+        n_commit = torch.clamp(n_still - keep_masked, min=1)
+        n_commit = torch.minimum(n_commit, n_still)
+
+        ranked = torch.where(still, conf, torch.full_like(conf, -1.0))
+        order = torch.argsort(ranked, dim=1, descending=True, stable=True)
+        rank = torch.empty_like(order)
+        rank.scatter_(1, order, torch.arange(n, device=device).expand(b, n))
+        commit = still & (rank < n_commit.unsqueeze(1))
+
+        current = torch.where(commit, pred, current)
+        conf_out = torch.where(commit, conf, conf_out)
+        still &= ~commit
+
+    filled = torch.where(mask.reshape(b, n), current, flat_tok).view(b, cfg.grid_h, cfg.grid_w)
+    if was_training:
+        model.train()
+    return filled, conf_out.view(b, cfg.grid_h, cfg.grid_w)

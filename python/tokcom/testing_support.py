@@ -1,0 +1,74 @@
+"""Test support for the QA files (not installed): an independent Python reading of
+docs/formats.md, used as an oracle for the C++ blocks, and a message-port harness."""
+
+import time
+
+import numpy as np
+import pmt
+from gnuradio import blocks, gr
+
+_M64 = (1 << 64) - 1
+
+
+def splitmix64(state: int) -> tuple[int, int]:
+    """One SplitMix64 step: (new state, output)."""
+    state = (state + 0x9E3779B97F4A7C15) & _M64
+    z = state
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _M64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _M64
+    return state, z ^ (z >> 31)
+
+
+def spec_permutation(n: int, seed: int) -> list[int]:
+    perm, state = list(range(n)), seed
+    for i in range(n - 1, 0, -1):
+        state, z = splitmix64(state)
+        j = z % (i + 1)
+        perm[i], perm[j] = perm[j], perm[i]
+    return perm
+
+
+def spec_slots(n: int, k: int, interleaver: str, seed: int) -> np.ndarray:
+    """(n_packets, k) frame positions, -1 = padding."""
+    p = -(-n // k)
+    slots = np.full(p * k, -1, dtype=np.int64)
+    if interleaver == "random":
+        slots[:n] = spec_permutation(n, seed)
+    else:
+        for pkt in range(p):
+            for s in range(k):
+                if s * p + pkt < n:
+                    slots[pkt * k + s] = s * p + pkt
+    return slots.reshape(p, k)
+
+
+def spec_token_bits(q: int) -> int:
+    return max(1, (q - 1).bit_length())
+
+
+def spec_payload(tokens: np.ndarray, slots_of_packet: np.ndarray, q: int) -> bytes:
+    """Bit-packed payload of one packet: tokens MSB first, padding slots zero."""
+    b = spec_token_bits(q)
+    bits = []
+    for pos in slots_of_packet:
+        value = 0 if pos < 0 else int(tokens.ravel()[pos])
+        bits += [(value >> (b - 1 - i)) & 1 for i in range(b)]
+    bits += [0] * (-len(bits) % 8)
+    return bytes(np.packbits(np.array(bits, dtype=np.uint8)).tolist()) if bits else b""
+
+
+def post_and_collect(block, inputs, expected, out_port="out", timeout=5.0):
+    """Runs `block` in a flowgraph, posts (port, msg) inputs, and returns the PMTs it
+    publishes on out_port once `expected` arrived (or after timeout), after stopping."""
+    tb = gr.top_block()
+    sink = blocks.message_debug()
+    tb.msg_connect(block, out_port, sink, "store")
+    tb.start()
+    for port, msg in inputs:
+        block.to_basic_block()._post(pmt.intern(port), msg)
+    deadline = time.monotonic() + timeout
+    while sink.num_messages() < expected and time.monotonic() < deadline:
+        time.sleep(0.005)
+    tb.stop()
+    tb.wait()
+    return [sink.get_message(i) for i in range(sink.num_messages())]
