@@ -31,7 +31,8 @@ BOOST_AUTO_TEST_CASE(random_permutation_matches_spec_example)
     // docs/formats.md example: n = 8, seed = 1.
     const auto perm = token_layout::permutation(8, 1);
     const std::vector<uint32_t> expected = { 4, 3, 2, 7, 5, 6, 0, 1 };
-    BOOST_CHECK_EQUAL_COLLECTIONS(perm.begin(), perm.end(), expected.begin(), expected.end());
+    BOOST_CHECK_EQUAL_COLLECTIONS(
+        perm.begin(), perm.end(), expected.begin(), expected.end());
 }
 
 BOOST_AUTO_TEST_CASE(random_layout_is_a_permutation)

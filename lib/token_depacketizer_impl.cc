@@ -5,9 +5,9 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
-#include "token_depacketizer_impl.h"
 #include "frame_keys.h"
 #include "pmt_util.h"
+#include "token_depacketizer_impl.h"
 #include <gnuradio/io_signature.h>
 #include <algorithm>
 
@@ -27,13 +27,8 @@ token_depacketizer::sptr token_depacketizer::make(uint32_t grid_h,
                                                   uint64_t seed,
                                                   double timeout_ms)
 {
-    return gnuradio::make_block_sptr<token_depacketizer_impl>(grid_h,
-                                                              grid_w,
-                                                              codebook_size,
-                                                              tokens_per_packet,
-                                                              interleaver,
-                                                              seed,
-                                                              timeout_ms);
+    return gnuradio::make_block_sptr<token_depacketizer_impl>(
+        grid_h, grid_w, codebook_size, tokens_per_packet, interleaver, seed, timeout_ms);
 }
 
 static uint32_t checked_grid(uint32_t h, uint32_t w)
@@ -183,7 +178,8 @@ void token_depacketizer_impl::handle_packet(const pmt::pmt_t& msg, bool forced_b
         return drop("not a PDU with a u8vector payload");
     }
     uint64_t id, pkt;
-    if (!dict_get_uint(meta, keys::frame_id, id) || !dict_get_uint(meta, keys::pkt_idx, pkt)) {
+    if (!dict_get_uint(meta, keys::frame_id, id) ||
+        !dict_get_uint(meta, keys::pkt_idx, pkt)) {
         return drop("frame_id or pkt_idx missing or not an integer");
     }
     if (pkt >= d_layout.n_packets()) {
@@ -203,8 +199,7 @@ void token_depacketizer_impl::handle_packet(const pmt::pmt_t& msg, bool forced_b
 
     std::lock_guard<std::mutex> lock(d_mutex);
     const bool current = d_frame.active && d_frame.id == id;
-    if (!current &&
-        std::find(d_recent.begin(), d_recent.end(), id) != d_recent.end()) {
+    if (!current && std::find(d_recent.begin(), d_recent.end(), id) != d_recent.end()) {
         ++d_late;
         d_logger->debug("late packet {} of already emitted frame {}", pkt, id);
         return;
@@ -261,7 +256,8 @@ void token_depacketizer_impl::emit_locked(const char* reason)
     meta = pmt::dict_add(meta, keys::frame_id, pmt::from_uint64(f.id));
     meta = pmt::dict_add(meta, keys::grid_h, pmt::from_uint64(d_grid_h));
     meta = pmt::dict_add(meta, keys::grid_w, pmt::from_uint64(d_grid_w));
-    meta = pmt::dict_add(meta, keys::codebook_size, pmt::from_uint64(d_layout.codebook_size()));
+    meta = pmt::dict_add(
+        meta, keys::codebook_size, pmt::from_uint64(d_layout.codebook_size()));
     meta = pmt::dict_add(meta, keys::mask, pmt::init_u8vector(f.mask.size(), f.mask));
     meta = pmt::dict_add(meta, keys::n_packets, pmt::from_uint64(d_layout.n_packets()));
     meta = pmt::dict_add(meta, keys::n_packets_ok, pmt::from_uint64(f.n_ok));

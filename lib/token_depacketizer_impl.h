@@ -10,9 +10,9 @@
 
 #include <gnuradio/tokcom/token_depacketizer.h>
 #include <gnuradio/tokcom/token_layout.h>
+#include <condition_variable>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <deque>
 #include <mutex>
 #include <thread>

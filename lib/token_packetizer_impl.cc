@@ -5,9 +5,9 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
-#include "token_packetizer_impl.h"
 #include "frame_keys.h"
 #include "pmt_util.h"
+#include "token_packetizer_impl.h"
 #include <gnuradio/io_signature.h>
 
 namespace gr {
@@ -59,7 +59,8 @@ void token_packetizer_impl::handle_frame(const pmt::pmt_t& msg)
     if (!dict_get_uint(meta, keys::frame_id, frame_id) ||
         !dict_get_uint(meta, keys::grid_h, h) || !dict_get_uint(meta, keys::grid_w, w) ||
         !dict_get_uint(meta, keys::codebook_size, q)) {
-        return drop("frame_id, grid_h, grid_w or codebook_size missing or not an integer");
+        return drop(
+            "frame_id, grid_h, grid_w or codebook_size missing or not an integer");
     }
     if (q < 2 || q > 65536) {
         return drop("codebook_size outside [2, 65536]");
@@ -95,9 +96,11 @@ void token_packetizer_impl::handle_frame(const pmt::pmt_t& msg)
     std::vector<uint8_t> payload(lay.payload_bytes());
     for (uint32_t p = 0; p < lay.n_packets(); ++p) {
         lay.pack(tokens, p, payload.data());
-        const pmt::pmt_t pkt_meta = pmt::dict_add(base, keys::pkt_idx, pmt::from_uint64(p));
-        message_port_pub(keys::port_out,
-                         pmt::cons(pkt_meta, pmt::init_u8vector(payload.size(), payload)));
+        const pmt::pmt_t pkt_meta =
+            pmt::dict_add(base, keys::pkt_idx, pmt::from_uint64(p));
+        message_port_pub(
+            keys::port_out,
+            pmt::cons(pkt_meta, pmt::init_u8vector(payload.size(), payload)));
         ++d_packets_out;
     }
 }

@@ -55,7 +55,8 @@ def make_frame_pdu(frame: Frame) -> "pmt.pmt_base":
         MODEL_ID: pmt.intern(frame.model_id),
     }
     if frame.mask is not None:
-        fields[MASK] = pmt.init_u8vector(tokens.size, np.asarray(frame.mask, np.uint8).ravel().tolist())
+        mask = np.asarray(frame.mask, np.uint8).ravel()
+        fields[MASK] = pmt.init_u8vector(mask.size, mask.tolist())
     for key, value in fields.items():
         meta = pmt.dict_add(meta, pmt.intern(key), value)
     return pmt.cons(meta, pmt.init_u16vector(tokens.size, tokens.ravel().tolist()))

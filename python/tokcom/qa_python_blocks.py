@@ -8,9 +8,8 @@
 
 import numpy as np
 import pmt
-from gnuradio import blocks, gr, gr_unittest
+from gnuradio import blocks, gr, gr_unittest, tokcom
 
-from gnuradio import tokcom
 from gnuradio.tokcom import Frame, make_frame_pdu, parse_frame_pdu
 from gnuradio.tokcom.testing_support import post_and_collect
 

@@ -12,8 +12,13 @@ from gnuradio import gr_unittest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gnuradio.tokcom import (Frame, make_frame_pdu, parse_frame_pdu, token_depacketizer,
-                             token_packetizer)
+from gnuradio.tokcom import (
+    Frame,
+    make_frame_pdu,
+    parse_frame_pdu,
+    token_depacketizer,
+    token_packetizer,
+)
 from gnuradio.tokcom.testing_support import post_and_collect, spec_slots
 
 TIMEOUT_MS = 200.0

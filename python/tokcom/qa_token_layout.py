@@ -12,8 +12,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gnuradio.tokcom import token_layout
-from gnuradio.tokcom.testing_support import (spec_payload, spec_permutation, spec_slots,
-                                             spec_token_bits, splitmix64)
+from gnuradio.tokcom.testing_support import (
+    spec_payload,
+    spec_permutation,
+    spec_slots,
+    spec_token_bits,
+    splitmix64,
+)
 
 geometry = st.tuples(
     st.integers(1, 300),  # n_tokens

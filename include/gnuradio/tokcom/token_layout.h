@@ -73,7 +73,8 @@ public:
      * Nothing is written if any carried value is >= codebook_size; then it
      * returns false (a corrupted packet that passed its CRC).
      */
-    bool unpack(const uint8_t* payload, uint32_t pkt, uint16_t* frame, uint8_t* mask) const;
+    bool
+    unpack(const uint8_t* payload, uint32_t pkt, uint16_t* frame, uint8_t* mask) const;
 
     //! ceil(log2(q)) for q in [2, 65536].
     static uint32_t bits_for_codebook(uint32_t q);

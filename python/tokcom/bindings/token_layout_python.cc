@@ -11,7 +11,7 @@
 /* BINDTOOL_GEN_AUTOMATIC(0)                                                       */
 /* BINDTOOL_USE_PYGCCXML(0)                                                        */
 /* BINDTOOL_HEADER_FILE(token_layout.h)                                        */
-/* BINDTOOL_HEADER_FILE_HASH(db6f95c1d19ec27bcab86c7cb536e959)                     */
+/* BINDTOOL_HEADER_FILE_HASH(b59586cc2fe3b3dfefe918e22b1a952a)                     */
 /***********************************************************************************/
 
 #include <pybind11/numpy.h>
@@ -60,17 +60,18 @@ void bind_token_layout(py::module& m)
         .def_property_readonly("payload_bits", &token_layout::payload_bits)
         .def_property_readonly("payload_bytes", &token_layout::payload_bytes)
         .def_property_readonly("seed", &token_layout::seed)
-        .def_property_readonly("interleaver",
-                               [](const token_layout& l) {
-                                   return token_layout::mode_to_string(l.mode());
-                               })
-        .def("slot_position", &token_layout::slot_position, py::arg("pkt"), py::arg("slot"))
+        .def_property_readonly(
+            "interleaver",
+            [](const token_layout& l) { return token_layout::mode_to_string(l.mode()); })
+        .def("slot_position",
+             &token_layout::slot_position,
+             py::arg("pkt"),
+             py::arg("slot"))
         .def(
             "slot_positions",
             [](const token_layout& l) {
                 const auto& s = l.slot_positions();
-                py::array_t<int32_t> out(
-                    { l.n_packets(), l.tokens_per_packet() });
+                py::array_t<int32_t> out({ l.n_packets(), l.tokens_per_packet() });
                 std::copy(s.begin(), s.end(), out.mutable_data());
                 return out;
             },
@@ -106,7 +107,8 @@ void bind_token_layout(py::module& m)
                 if (static_cast<size_t>(payload.size()) != l.payload_bytes() ||
                     static_cast<size_t>(frame.size()) != l.n_tokens() ||
                     static_cast<size_t>(mask.size()) != l.n_tokens()) {
-                    throw std::invalid_argument("payload, frame or mask has the wrong size");
+                    throw std::invalid_argument(
+                        "payload, frame or mask has the wrong size");
                 }
                 if (pkt >= l.n_packets()) {
                     throw std::out_of_range("pkt beyond n_packets");
