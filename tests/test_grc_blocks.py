@@ -6,7 +6,6 @@ import pmt
 import pytest
 import yaml
 from conftest import ROOT
-
 from gnuradio import tokcom
 
 BLOCK_FILES = sorted((ROOT / "grc").glob("*.block.yml"))
