@@ -49,6 +49,10 @@ inline const pmt::pmt_t port_in = pmt::mp("in");
 inline const pmt::pmt_t port_out = pmt::mp("out");
 inline const pmt::pmt_t port_fail = pmt::mp("fail");
 inline const pmt::pmt_t port_flush = pmt::mp("flush");
+inline const pmt::pmt_t port_frames = pmt::mp("frames");
+
+// Stream tag at the first symbol of a frame burst; its value is the frame meta.
+inline const pmt::pmt_t frame_tag = pmt::mp("tokcom_frame");
 
 } // namespace keys
 } // namespace tokcom

@@ -13,8 +13,14 @@ used by the service process only.
 try:
     from .tokcom_python import *  # noqa: F401,F403  (C++ blocks and token_layout)
 except ModuleNotFoundError:  # source tree without the compiled module (model work only)
-    pass
+    _HAVE_BINDINGS = False
+else:
+    _HAVE_BINDINGS = True
 
+if _HAVE_BINDINGS:
+    from .coded_link_rx import coded_link_rx  # noqa: F401
+    from .coded_link_tx import coded_link_tx  # noqa: F401
+    from .loopback_channel import loopback_channel  # noqa: F401
 from .frame_pdu import Frame, make_frame_pdu, parse_frame_pdu  # noqa: F401
 from .packet_loss import packet_loss  # noqa: F401
 from .random_frame_source import random_frame_source  # noqa: F401

@@ -24,6 +24,10 @@ namespace py = pybind11;
 void bind_token_layout(py::module& m);
 void bind_token_packetizer(py::module& m);
 void bind_token_depacketizer(py::module& m);
+void bind_packet_bits_source(py::module& m);
+void bind_burst_mapper(py::module& m);
+void bind_burst_demapper(py::module& m);
+void bind_packet_deframer(py::module& m);
 // ) END BINDING_FUNCTION_PROTOTYPES
 
 
@@ -45,6 +49,8 @@ PYBIND11_MODULE(tokcom_python, m)
 
     // Allow access to base block methods
     py::module::import("gnuradio.gr");
+    // constellation_sptr arguments are gnuradio.digital objects
+    py::module::import("gnuradio.digital");
 
     /**************************************/
     // The following comment block is used for
@@ -55,5 +61,9 @@ PYBIND11_MODULE(tokcom_python, m)
     bind_token_layout(m);
     bind_token_packetizer(m);
     bind_token_depacketizer(m);
+    bind_packet_bits_source(m);
+    bind_burst_mapper(m);
+    bind_burst_demapper(m);
+    bind_packet_deframer(m);
     // ) END BINDING_FUNCTION_CALLS
 }

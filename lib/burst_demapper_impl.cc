@@ -1,0 +1,218 @@
+/* -*- c++ -*- */
+/*
+ * Copyright 2026 gr-tokcom authors.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "burst_demapper_impl.h"
+#include "frame_keys.h"
+#include "pmt_util.h"
+#include <gnuradio/io_signature.h>
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace gr {
+namespace tokcom {
+
+namespace {
+// Lower bound on N0 so that LLRs stay finite on a noiseless channel.
+constexpr float MIN_NOISE_VAR = 1e-6f;
+// Float LLRs are clipped here. Far above any LLR a real channel gives (16-QAM at 30 dB
+// Es/N0 stays below 500), it keeps a Euclidean trellis metric (l - s)^2 exact in float:
+// with unbounded LLRs the l^2 term swamps the difference between branches.
+constexpr float MAX_LLR = 1000.0f;
+} // namespace
+
+burst_demapper::sptr burst_demapper::make(digital::constellation_sptr constellation,
+                                          uint32_t coded_bits,
+                                          uint32_t guard_symbols,
+                                          float noise_var,
+                                          bool quantize,
+                                          float quant_scale)
+{
+    return gnuradio::make_block_sptr<burst_demapper_impl>(
+        constellation, coded_bits, guard_symbols, noise_var, quantize, quant_scale);
+}
+
+static uint32_t demapper_bits_per_symbol(const digital::constellation_sptr& c)
+{
+    if (!c || c->dimensionality() != 1 || c->points().size() < 2 ||
+        (c->points().size() & (c->points().size() - 1)) != 0) {
+        throw std::invalid_argument(
+            "burst_demapper: need a one-dimensional constellation of 2^b points");
+    }
+    return c->bits_per_symbol();
+}
+
+burst_demapper_impl::burst_demapper_impl(digital::constellation_sptr constellation,
+                                         uint32_t coded_bits,
+                                         uint32_t guard_symbols,
+                                         float noise_var,
+                                         bool quantize,
+                                         float quant_scale)
+    : gr::block("burst_demapper",
+                gr::io_signature::make(1, 1, sizeof(gr_complex)),
+                gr::io_signature::make(1, 1, quantize ? sizeof(uint8_t) : sizeof(float))),
+      d_points(constellation ? constellation->points() : std::vector<gr_complex>()),
+      d_bps(demapper_bits_per_symbol(constellation)),
+      d_coded_bits(coded_bits),
+      d_symbols_per_packet((coded_bits + d_bps - 1) / d_bps),
+      d_guard(guard_symbols),
+      d_quantize(quantize),
+      d_quant_scale(quant_scale),
+      d_noise_var_cfg(noise_var),
+      d_dist(d_points.size()),
+      d_llr(static_cast<size_t>(d_symbols_per_packet) * d_bps)
+{
+    if (coded_bits == 0) {
+        throw std::invalid_argument("burst_demapper: coded_bits must be >= 1");
+    }
+    message_port_register_out(keys::port_frames);
+    set_tag_propagation_policy(TPP_DONT);
+}
+
+void burst_demapper_impl::forecast(int, gr_vector_int& ninput_items_required)
+{
+    ninput_items_required[0] =
+        d_in_frame && d_guard_left == 0 ? static_cast<int>(d_symbols_per_packet) : 1;
+}
+
+float burst_demapper_impl::packet_noise_var(const gr_complex* y)
+{
+    const float cfg = d_noise_var_cfg;
+    if (cfg > 0) {
+        return cfg;
+    }
+    if (d_n0_frames > 0) {
+        return std::max(d_n0_est, MIN_NOISE_VAR);
+    }
+    // No guard seen yet: distance to the nearest point (biased low at low SNR).
+    double sum = 0;
+    for (uint32_t s = 0; s < d_symbols_per_packet; ++s) {
+        float best = std::numeric_limits<float>::max();
+        for (const auto& p : d_points) {
+            best = std::min(best, std::norm(y[s] - p));
+        }
+        sum += best;
+    }
+    return std::max(static_cast<float>(sum / d_symbols_per_packet), MIN_NOISE_VAR);
+}
+
+void burst_demapper_impl::demap_packet(const gr_complex* y, float n0)
+{
+    const float inv_n0 = 1.0f / n0;
+    const size_t m = d_points.size();
+    for (uint32_t s = 0; s < d_symbols_per_packet; ++s) {
+        for (size_t i = 0; i < m; ++i) {
+            d_dist[i] = std::norm(y[s] - d_points[i]);
+        }
+        for (uint32_t b = 0; b < d_bps; ++b) {
+            // Label bit b (most significant first) of point i is (i >> shift) & 1.
+            const uint32_t shift = d_bps - 1 - b;
+            float min0 = std::numeric_limits<float>::max();
+            float min1 = min0;
+            for (size_t i = 0; i < m; ++i) {
+                float& best = ((i >> shift) & 1) ? min1 : min0;
+                best = std::min(best, d_dist[i]);
+            }
+            d_llr[s * d_bps + b] = (min0 - min1) * inv_n0;
+        }
+    }
+}
+
+int burst_demapper_impl::general_work(int noutput_items,
+                                      gr_vector_int& ninput_items,
+                                      gr_vector_const_void_star& input_items,
+                                      gr_vector_void_star& output_items)
+{
+    const gr_complex* in = static_cast<const gr_complex*>(input_items[0]);
+    const uint64_t base = nitems_read(0);
+    const int n_in = ninput_items[0];
+    int consumed = 0;
+    int produced = 0;
+    std::vector<tag_t> tags;
+
+    while (consumed < n_in) {
+        if (d_guard_left > 0) {
+            int n = std::min<int>(d_guard_left, n_in - consumed);
+            // A burst that starts inside the guard ends the guard early.
+            get_tags_in_range(
+                tags, 0, base + consumed, base + consumed + n, keys::frame_tag);
+            if (!tags.empty()) {
+                n = static_cast<int>(tags.front().offset - base) - consumed;
+                d_guard_left = n;
+            }
+            for (int i = 0; i < n; ++i) {
+                d_guard_energy += std::norm(in[consumed + i]);
+            }
+            d_guard_count += n;
+            consumed += n;
+            d_guard_left -= n;
+            if (d_guard_left > 0) {
+                break;
+            }
+            if (d_guard_count > 0) {
+                const float frame_n0 = static_cast<float>(d_guard_energy / d_guard_count);
+                ++d_n0_frames;
+                const float w = 1.0f / std::min<uint64_t>(d_n0_frames, 16);
+                d_n0_est = (1 - w) * d_n0_est + w * frame_n0;
+            }
+            d_guard_energy = 0;
+            d_guard_count = 0;
+            continue;
+        }
+        if (!d_in_frame) {
+            get_tags_in_range(tags, 0, base + consumed, base + n_in, keys::frame_tag);
+            if (tags.empty()) {
+                consumed = n_in; // not inside a burst: nothing to keep
+                break;
+            }
+            consumed = static_cast<int>(tags.front().offset - base);
+            const pmt::pmt_t meta = tags.front().value;
+            uint64_t n_packets = 0;
+            if (!pmt::is_dict(meta) || !dict_get_uint(meta, keys::n_packets, n_packets) ||
+                n_packets == 0) {
+                d_logger->warn("frame tag without n_packets; burst skipped");
+                ++consumed;
+                continue;
+            }
+            d_in_frame = true;
+            d_packets_left = static_cast<uint32_t>(n_packets);
+            ++d_frames_in;
+            message_port_pub(keys::port_frames, meta);
+        }
+        if (n_in - consumed < static_cast<int>(d_symbols_per_packet) ||
+            noutput_items - produced < static_cast<int>(d_coded_bits)) {
+            break;
+        }
+        const gr_complex* y = in + consumed;
+        const float n0 = packet_noise_var(y);
+        d_n0_used = n0;
+        demap_packet(y, n0);
+        if (d_quantize) {
+            uint8_t* out = static_cast<uint8_t*>(output_items[0]) + produced;
+            for (uint32_t i = 0; i < d_coded_bits; ++i) {
+                const float q = std::round(128.0f + d_quant_scale * d_llr[i]);
+                out[i] = static_cast<uint8_t>(std::clamp(q, 0.0f, 255.0f));
+            }
+        } else {
+            float* out = static_cast<float*>(output_items[0]) + produced;
+            for (uint32_t i = 0; i < d_coded_bits; ++i) {
+                out[i] = std::clamp(d_llr[i], -MAX_LLR, MAX_LLR);
+            }
+        }
+        consumed += d_symbols_per_packet;
+        produced += d_coded_bits;
+        if (--d_packets_left == 0) {
+            d_in_frame = false;
+            d_guard_left = d_guard;
+        }
+    }
+    consume_each(consumed);
+    return produced;
+}
+
+} /* namespace tokcom */
+} /* namespace gr */

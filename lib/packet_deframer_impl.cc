@@ -1,0 +1,104 @@
+/* -*- c++ -*- */
+/*
+ * Copyright 2026 gr-tokcom authors.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "frame_keys.h"
+#include "packet_deframer_impl.h"
+#include "pmt_util.h"
+#include <gnuradio/io_signature.h>
+
+namespace gr {
+namespace tokcom {
+
+packet_deframer::sptr packet_deframer::make(uint32_t payload_bits,
+                                            uint32_t crc_width,
+                                            uint64_t crc_poly,
+                                            uint32_t block_bits)
+{
+    return gnuradio::make_block_sptr<packet_deframer_impl>(
+        payload_bits, crc_width, crc_poly, block_bits);
+}
+
+packet_deframer_impl::packet_deframer_impl(uint32_t payload_bits,
+                                           uint32_t crc_width,
+                                           uint64_t crc_poly,
+                                           uint32_t block_bits)
+    : gr::block("packet_deframer",
+                gr::io_signature::make(1, 1, sizeof(uint8_t)),
+                gr::io_signature::make(0, 0, 0)),
+      d_payload_bits(payload_bits),
+      d_block_bits(block_bits ? block_bits : payload_bits + crc_width),
+      d_crc(crc_width, crc_poly),
+      d_payload((payload_bits + 7) / 8)
+{
+    if (payload_bits == 0 || d_block_bits < payload_bits + crc_width) {
+        throw std::invalid_argument(
+            "packet_deframer: need payload_bits >= 1 and block_bits >= payload + CRC");
+    }
+    message_port_register_in(keys::port_frames);
+    message_port_register_out(keys::port_out);
+}
+
+void packet_deframer_impl::forecast(int, gr_vector_int& ninput_items_required)
+{
+    ninput_items_required[0] = static_cast<int>(d_block_bits);
+}
+
+int packet_deframer_impl::general_work(int,
+                                       gr_vector_int& ninput_items,
+                                       gr_vector_const_void_star& input_items,
+                                       gr_vector_void_star&)
+{
+    const uint8_t* in = static_cast<const uint8_t*>(input_items[0]);
+    int consumed = 0;
+    while (ninput_items[0] - consumed >= static_cast<int>(d_block_bits)) {
+        if (!d_in_frame) {
+            // burst_demapper published this before the frame's soft bits, so
+            // it is queued by the time the decoded bits get here.
+            const pmt::pmt_t meta = delete_head_nowait(keys::port_frames);
+            if (!meta) {
+                break;
+            }
+            uint64_t n = 0;
+            if (!pmt::is_dict(meta) || !dict_get_uint(meta, keys::n_packets, n) ||
+                n == 0) {
+                d_logger->error("frame meta without n_packets; frame skipped");
+                continue;
+            }
+            d_in_frame = true;
+            d_meta = meta;
+            d_n_packets = static_cast<uint32_t>(n);
+            d_next_idx = 0;
+            ++d_frames_in;
+        }
+        const uint8_t* bits = in + consumed;
+        const bool ok =
+            d_crc.compute(bits, d_payload_bits) == d_crc.read_bits(bits + d_payload_bits);
+        std::fill(d_payload.begin(), d_payload.end(), 0);
+        for (uint32_t i = 0; i < d_payload_bits; ++i) {
+            d_payload[i / 8] |= static_cast<uint8_t>((bits[i] & 1) << (7 - i % 8));
+        }
+        pmt::pmt_t meta =
+            pmt::dict_add(d_meta, keys::pkt_idx, pmt::from_uint64(d_next_idx));
+        meta = pmt::dict_add(meta, keys::crc_ok, pmt::from_bool(ok));
+        message_port_pub(
+            keys::port_out,
+            pmt::cons(meta, pmt::init_u8vector(d_payload.size(), d_payload)));
+        ++d_packets_out;
+        if (!ok) {
+            ++d_failed;
+        }
+        consumed += d_block_bits;
+        if (++d_next_idx == d_n_packets) {
+            d_in_frame = false;
+        }
+    }
+    consume_each(consumed);
+    return 0;
+}
+
+} /* namespace tokcom */
+} /* namespace gr */

@@ -1,0 +1,51 @@
+"""Coded token link, transmitter: token packets -> CRC -> convolutional code -> symbols."""
+
+from gnuradio import blocks, fec, gr, trellis
+
+from . import tokcom_python as _cpp
+from .link_config import code_of, crc_of, make_constellation
+
+
+class coded_link_tx(gr.hier_block2):
+    """Token packet PDUs in ("in"), one burst of constellation symbols per frame out.
+
+    Per packet: payload_bits payload + CRC (gr::digital::crc) -> terminated rate-1/2
+    convolutional code, each packet on its own (K=7 [109, 79] via gr-fec's cc_encoder, or
+    K=3 (5, 7) via gr-trellis) -> Gray-labelled unit-energy symbols (TS 38.211). A frame's
+    packets follow each other in pkt_idx order, then guard_symbols zeros; the first symbol
+    carries the "tokcom_frame" tag with the frame meta. docs/link.md has the details.
+    """
+
+    def __init__(self, payload_bits=40, crc="crc16", code="cc_k7", modulation="16qam",
+                 guard_symbols=8):
+        gr.hier_block2.__init__(self, "coded_link_tx", gr.io_signature(0, 0, 0),
+                                gr.io_signature(1, 1, gr.sizeof_gr_complex))
+        crc_width, crc_poly = crc_of(crc)
+        self.code = code_of(code)
+        info_bits = payload_bits + crc_width
+        self.coded_bits = self.code.coded_bits(info_bits)
+        self.constellation = make_constellation(modulation)
+        # gr-fec's terminated encoder appends the tail itself; gr-trellis needs it in the input.
+        source_tail = self.code.tail_bits if code == "cc_k3" else 0
+        self.source = _cpp.packet_bits_source(payload_bits, crc_width, crc_poly, source_tail)
+        self.mapper = _cpp.burst_mapper(self.constellation, self.coded_bits, guard_symbols)
+
+        chain = [self.source]
+        if code == "cc_k7":
+            enc = fec.cc_encoder_make(info_bits, 7, 2, list(self.code.polys), 0,
+                                      fec.CC_TERMINATED, False)
+            chain.append(fec.encoder(enc, gr.sizeof_char, gr.sizeof_char))
+        elif code == "cc_k3":
+            fsm = trellis.fsm(1, 2, list(self.code.polys))
+            # Restart from state 0 for every packet (info bits + 2 zero tail bits).
+            chain.append(trellis.encoder_bb(fsm, 0, info_bits + source_tail))
+            chain.append(blocks.unpack_k_bits_bb(2))  # output symbol -> its 2 bits, MSB first
+        chain.append(self.mapper)
+        self.connect(*chain, self)
+        self.message_port_register_hier_in("in")
+        self.msg_connect(self, "in", self.source, "in")
+        self.msg_connect(self.source, "frames", self.mapper, "frames")
+
+    def symbols_per_packet(self) -> int:
+        bps = self.constellation.bits_per_symbol()
+        return -(-self.coded_bits // bps)

@@ -1,0 +1,88 @@
+"""Settings of the coded token link, named once for the TX and RX hier blocks.
+
+CRCs use 3GPP polynomials (given without their leading term) with a zero initial
+register, no reflection and the parity inverted (final XOR all ones, so an all-zero block
+never checks), computed by gr::digital::crc. Constellations are unit-energy
+with 3GPP TS 38.211 section 5.1 labeling, points listed in label order (bit b0, the first
+bit sent, is the label's most significant bit). Codes are terminated rate-1/2
+convolutional codes, each packet coded on its own.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from gnuradio import digital
+
+# name: (width, polynomial)
+CRCS = {
+    "none": (0, 0),
+    "crc8": (8, 0x9B),  # gCRC8, TS 36.212 5.1.1
+    "crc11": (11, 0x621),  # gCRC11, TS 38.212 5.1 (the TokCom notebook uses an 11-bit CRC)
+    "crc16": (16, 0x1021),  # gCRC16, TS 38.212 5.1
+    "crc24a": (24, 0x864CFB),  # gCRC24A, TS 38.212 5.1
+    "crc32": (32, 0x04C11DB7),  # the IEEE 802.3 polynomial
+}
+
+
+@dataclass(frozen=True)
+class Code:
+    """A terminated rate-1/2 convolutional code (or none)."""
+
+    name: str
+    constraint_length: int  # K; 1 = uncoded
+    polys: tuple  # gr-fec cc_encoder polynomials, or octal generators for gr-trellis
+
+    @property
+    def tail_bits(self) -> int:
+        return self.constraint_length - 1
+
+    def coded_bits(self, info_bits: int) -> int:
+        """Coded bits of one packet of `info_bits` (payload + CRC)."""
+        if self.constraint_length == 1:
+            return info_bits
+        return 2 * (info_bits + self.tail_bits)
+
+
+CODES = {
+    # K=7 [109, 79]: the NASA/CCSDS (171, 133 octal) code in gr-fec's bit order.
+    "cc_k7": Code("cc_k7", 7, (109, 79)),
+    # K=3 (5, 7 octal): the code of the TokCom paper's public notebook, via gr-trellis.
+    "cc_k3": Code("cc_k3", 3, (0o5, 0o7)),
+    "none": Code("none", 1, ()),
+}
+
+
+def constellation_points(name: str) -> np.ndarray:
+    """Unit-energy points in label order (TS 38.211 5.1; BPSK on the real axis)."""
+    labels = np.arange({"bpsk": 2, "qpsk": 4, "16qam": 16}[name])
+    if name == "bpsk":
+        return (1 - 2 * labels).astype(np.complex64)
+    bits = lambda k, n: (labels >> (n - 1 - k)) & 1  # noqa: E731  bit k of an n-bit label
+    if name == "qpsk":
+        return ((1 - 2 * bits(0, 2)) + 1j * (1 - 2 * bits(1, 2))).astype(np.complex64) / np.sqrt(2)
+    i = (1 - 2 * bits(0, 4)) * (2 - (1 - 2 * bits(2, 4)))
+    q = (1 - 2 * bits(1, 4)) * (2 - (1 - 2 * bits(3, 4)))
+    return ((i + 1j * q) / np.sqrt(10)).astype(np.complex64)
+
+
+def make_constellation(name: str):
+    """A gr-digital constellation whose points() are in label order."""
+    if name not in ("bpsk", "qpsk", "16qam"):
+        raise ValueError(f"modulation must be bpsk, qpsk or 16qam, got {name!r}")
+    points = constellation_points(name).tolist()
+    symmetry = {"bpsk": 2, "qpsk": 4, "16qam": 4}[name]
+    # No pre-differential code: a point's index is its label. Unit energy already.
+    return digital.constellation_calcdist(points, [], symmetry, 1,
+                                          digital.constellation.NO_NORMALIZATION)
+
+
+def crc_of(name: str) -> tuple[int, int]:
+    if name not in CRCS:
+        raise ValueError(f"crc must be one of {sorted(CRCS)}, got {name!r}")
+    return CRCS[name]
+
+
+def code_of(name: str) -> Code:
+    if name not in CODES:
+        raise ValueError(f"code must be one of {sorted(CODES)}, got {name!r}")
+    return CODES[name]

@@ -1,0 +1,116 @@
+"""Measure the coded token link (coded_link_tx -> loopback_channel -> coded_link_rx) with
+known packets: PER, bit errors and CRC-undetected errors. Used by the validation tests,
+the PER documentation and the benchmark; it runs the real GNU Radio blocks."""
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pmt
+from gnuradio import gr
+
+from .coded_link_rx import coded_link_rx
+from .coded_link_tx import coded_link_tx
+from .loopback_channel import loopback_channel
+
+PACKETS_PER_FRAME = 64
+# Packets posted but not yet decoded; keeps every message queue far below its 8192 limit.
+MAX_IN_FLIGHT = 2048
+
+
+@dataclass
+class LinkResult:
+    packets: int
+    packet_errors: int  # CRC failed
+    undetected: int  # CRC passed, payload wrong
+    bit_errors: int  # payload bits wrong, all packets
+    bits: int
+    seconds: float
+
+    @property
+    def per(self) -> float:
+        return self.packet_errors / self.packets if self.packets else float("nan")
+
+
+class _checker(gr.basic_block):
+    """Compares each received packet with the one sent (by frame_id and pkt_idx)."""
+
+    def __init__(self, sent, payload_bits):
+        gr.basic_block.__init__(self, "link_checker", None, None)
+        self.sent, self.payload_bits = sent, payload_bits
+        self.counts = dict(packets=0, errors=0, undetected=0, bit_errors=0)
+        self.message_port_register_in(pmt.intern("in"))
+        self.set_msg_handler(pmt.intern("in"), self._handle)
+
+    def _handle(self, msg):
+        meta = pmt.car(msg)
+        i = (pmt.to_uint64(pmt.dict_ref(meta, pmt.intern("frame_id"), pmt.PMT_NIL))
+             * PACKETS_PER_FRAME
+             + pmt.to_uint64(pmt.dict_ref(meta, pmt.intern("pkt_idx"), pmt.PMT_NIL)))
+        ok = pmt.to_bool(pmt.dict_ref(meta, pmt.intern("crc_ok"), pmt.PMT_F))
+        got = np.unpackbits(np.frombuffer(bytes(pmt.u8vector_elements(pmt.cdr(msg))), np.uint8))
+        wrong = int(np.count_nonzero(got[: self.payload_bits] != self.sent[i]))
+        c = self.counts
+        c["packets"] += 1
+        c["bit_errors"] += wrong
+        c["errors"] += int(not ok)
+        c["undetected"] += int(ok and wrong > 0)
+
+
+def packet_pdu(frame_id, pkt_idx, bits):
+    meta = pmt.make_dict()
+    for key, value in (("frame_id", frame_id), ("pkt_idx", pkt_idx),
+                       ("n_packets", PACKETS_PER_FRAME), ("payload_bits", len(bits))):
+        meta = pmt.dict_add(meta, pmt.intern(key), pmt.from_uint64(value))
+    payload = np.packbits(bits)
+    return pmt.cons(meta, pmt.init_u8vector(len(payload), payload.tolist()))
+
+
+def run_link(esn0_db, n_packets, code="cc_k7", crc="crc16", modulation="16qam",
+             payload_bits=40, seed=0, quant_scale=None, check=True, noise="gaussian",
+             channel_args=None) -> LinkResult:
+    """Sends n_packets random packets (rounded up to whole frames of 64) at esn0_db.
+
+    With check=False the received packets are only counted (for the benchmark)."""
+    n_frames = -(-n_packets // PACKETS_PER_FRAME)
+    n_packets = n_frames * PACKETS_PER_FRAME
+    rng = np.random.default_rng(seed)
+    sent = rng.integers(0, 2, (n_packets, payload_bits), dtype=np.uint8)
+    pdus = [packet_pdu(i // PACKETS_PER_FRAME, i % PACKETS_PER_FRAME, sent[i])
+            for i in range(n_packets)]
+
+    tb = gr.top_block()
+    tx = coded_link_tx(payload_bits, crc, code, modulation)
+    channel = loopback_channel(esn0_db, seed, noise, **(channel_args or {}))
+    rx_args = {} if quant_scale is None else {"quant_scale": quant_scale}
+    rx = coded_link_rx(payload_bits, crc, code, modulation, noise_var=10 ** (-esn0_db / 10),
+                       **rx_args)
+    tb.connect(tx, channel, rx)
+    checker = _checker(sent, payload_bits) if check else None
+    if checker is not None:
+        tb.msg_connect(rx, "out", checker, "in")
+
+    tb.start()
+    port = pmt.intern("in")
+    target = tx.source.to_basic_block()
+    start = time.perf_counter()
+    for i, pdu in enumerate(pdus):
+        while i - rx.packets_out() >= MAX_IN_FLIGHT:
+            time.sleep(0.0005)
+        target._post(port, pdu)
+    deadline = time.monotonic() + 30
+    while rx.packets_out() < n_packets and time.monotonic() < deadline:
+        time.sleep(0.001)
+    seconds = time.perf_counter() - start
+    if checker is not None:  # let the checker's queue drain
+        while checker.counts["packets"] < rx.packets_out() and time.monotonic() < deadline:
+            time.sleep(0.001)
+    tb.stop()
+    tb.wait()
+    if rx.packets_out() != n_packets:
+        raise RuntimeError(f"{rx.packets_out()} of {n_packets} packets came out of the link")
+    c = checker.counts if checker is not None else dict(undetected=0, bit_errors=0)
+    return LinkResult(n_packets, rx.packets_failed(), c["undetected"], c["bit_errors"],
+                      n_packets * payload_bits, seconds)
+
+
