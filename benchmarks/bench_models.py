@@ -10,6 +10,7 @@ import argparse
 import time
 
 import torch
+
 from gnuradio.tokcom.models import load_bundle, mask_predict
 
 

@@ -18,7 +18,7 @@ def test_grcc_compiles_to_the_committed_flowgraph(grc, grc_env, tmp_path):
     generated = (tmp_path / grc.with_suffix(".py").name).read_text()
     # grcc leaves out blocks it cannot load without failing: check each one is there.
     for block in yaml.safe_load(grc.read_text())["blocks"]:
-        if block["id"] not in ("parameter", "variable"):
+        if block["id"] not in ("parameter", "variable", "snippet"):
             assert f"self.{block['name']} = " in generated, f"{block['name']} missing"
     committed = grc.with_suffix(".py").read_text()
     assert generated == committed, f"regenerate {grc.name} with grcc (see examples/README.md)"
@@ -46,3 +46,17 @@ def test_demo_prints_the_round_trip():
         frames, tokens, masked, wrong = map(int, row[2:6])
         assert (frames, tokens, wrong) == (3, 768, 0)
         assert 0 < masked < tokens
+
+
+def test_coded_link_example_prints_per_and_ter(grc_env):
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "coded_link.py"), "-e", "6", "-n", "20"],
+        env=grc_env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    line = next(x for x in result.stdout.splitlines() if x.startswith("Es/N0"))
+    words = line.split()
+    fields = dict(zip(words[::2], words[1::2], strict=False))
+    assert int(fields["packets"]) == 20 * 64 and int(fields["frames"]) == 20
+    # PER at 6 dB is 0.152 [0.147, 0.157] (docs/link.md); 1280 packets: +-0.03 at 3 sd.
+    assert 0.10 < float(fields["PER"]) < 0.21, line
+    assert abs(float(fields["TER"]) - float(fields["PER"])) < 1e-9

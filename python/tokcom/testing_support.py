@@ -72,3 +72,35 @@ def post_and_collect(block, inputs, expected, out_port="out", timeout=5.0):
     tb.stop()
     tb.wait()
     return [sink.get_message(i) for i in range(sink.num_messages())]
+
+
+def spec_crc_bits(bits, width: int, poly: int) -> list[int]:
+    """Bit-serial CRC as docs/link.md defines it: zero initial register, no reflection,
+    parity inverted; returns the width parity bits, MSB first."""
+    reg = 0
+    top = 1 << (width - 1)
+    mask = (1 << width) - 1
+    for bit in bits:
+        feedback = bool(reg & top) ^ bool(bit)
+        reg = (reg << 1) & mask
+        if feedback:
+            reg ^= poly
+    reg ^= mask
+    return [(reg >> (width - 1 - i)) & 1 for i in range(width)]
+
+
+def run_stream(blocks_chain, inputs, timeout=10.0, until=None):
+    """Connects blocks_chain in a top block, posts (block, port, msg) inputs, waits until
+    until() is true (or timeout), stops, and returns the top block."""
+    tb = gr.top_block()
+    if len(blocks_chain) > 1:
+        tb.connect(*blocks_chain)
+    tb.start()
+    for block, port, msg in inputs:
+        block.to_basic_block()._post(pmt.intern(port), msg)
+    deadline = time.monotonic() + timeout
+    while until is not None and not until() and time.monotonic() < deadline:
+        time.sleep(0.005)
+    tb.stop()
+    tb.wait()
+    return tb

@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+
 from gnuradio.tokcom.models import (
     crop_output,
     default_model_dir,

@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+
 from gnuradio.tokcom.models import (
     TAMING_IGNORED_PREFIXES,
     CheckpointError,

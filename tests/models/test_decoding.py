@@ -2,9 +2,10 @@
 
 import pytest
 import torch
-from gnuradio.tokcom.models import MaskGITConfig, MaskTransformer, mask_predict
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from gnuradio.tokcom.models import MaskGITConfig, MaskTransformer, mask_predict
 
 CFG = MaskGITConfig(grid_h=4, grid_w=6, codebook_size=20, nclass=3, hidden_dim=16, depth=1,
                     heads=2, mlp_dim=32)

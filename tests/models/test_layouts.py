@@ -7,6 +7,7 @@ headers); the models are built on the ``meta`` device, so no memory is allocated
 from pathlib import Path
 
 import torch
+
 from gnuradio.tokcom.models import (
     MaskTransformer,
     VQModel,

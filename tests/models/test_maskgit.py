@@ -1,4 +1,5 @@
 import torch
+
 from gnuradio.tokcom.models import MaskGITConfig, MaskTransformer
 
 CFG = MaskGITConfig(grid_h=4, grid_w=4, codebook_size=32, nclass=5, hidden_dim=32, depth=2,

@@ -2,6 +2,7 @@ import math
 
 import pytest
 import torch
+
 from gnuradio.tokcom.metrics import (
     LPIPS,
     CLIPImageSimilarity,

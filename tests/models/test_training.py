@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 import torch
+
 from gnuradio.tokcom.metrics.evaluate import main as eval_main
 from gnuradio.tokcom.models import load_bundle, mask_predict
 from gnuradio.tokcom.training.fashion_mnist import DEFAULT_DIR

@@ -1,5 +1,6 @@
 import torch
 import torch.nn.functional as F
+
 from gnuradio.tokcom.models import VQConfig, VQModel
 from gnuradio.tokcom.models.vqgan import Downsample, VectorQuantizer
 

@@ -153,7 +153,8 @@ def markdown(result: dict) -> str:
     if "classifier_on_originals" in result:
         lines[-1] += (" (classifier on original images: "
                       f"{_fmt(result['classifier_on_originals']['classifier_acc'])})")
-    lines += ["", "| loss | method | masked-token acc | PSNR (dB) | SSIM | MS-SSIM | classifier acc |",
+    lines += ["",
+              "| loss | method | masked-token acc | PSNR (dB) | SSIM | MS-SSIM | classifier acc |",
               "|---|---|---|---|---|---|---|"]
     for rate, r in result["loss"].items():
         for m in METHODS:

@@ -64,7 +64,8 @@ def mask_predict(model: MaskTransformer, tokens: torch.Tensor, mask: torch.Tenso
     """
     cfg = model.config
     if tokens.dim() != 3 or tuple(tokens.shape[1:]) != (cfg.grid_h, cfg.grid_w):
-        raise ValueError(f"tokens must be (B, {cfg.grid_h}, {cfg.grid_w}), got {tuple(tokens.shape)}")
+        raise ValueError(f"tokens must be (B, {cfg.grid_h}, {cfg.grid_w}), "
+                         f"got {tuple(tokens.shape)}")
     if mask.shape != tokens.shape:
         raise ValueError(f"mask shape {tuple(mask.shape)} != tokens shape {tuple(tokens.shape)}")
     if steps < 1:

@@ -121,7 +121,8 @@ class MaskTransformer(nn.Module):
         self.config = cfg
         d = cfg.hidden_dim
         self.tok_emb = nn.Embedding(cfg.vocab_size, d)
-        self.pos_emb = nn.Parameter(nn.init.trunc_normal_(torch.zeros(1, cfg.seq_len, d), 0.0, 0.02))
+        pos = torch.zeros(1, cfg.seq_len, d)
+        self.pos_emb = nn.Parameter(nn.init.trunc_normal_(pos, 0.0, 0.02))
         # eps=1e-12 in the input/output MLPs (BERT style) differs from the blocks' 1e-5.
         self.first_layer = nn.Sequential(
             nn.LayerNorm(d, eps=1e-12), nn.Dropout(cfg.dropout), nn.Linear(d, d), nn.GELU(),

@@ -109,7 +109,7 @@ def _stage_seed(seed: int, stage: int) -> torch.Generator:
 
 
 @torch.no_grad()
-def encode_all(model: VQModel, images: torch.Tensor, batch: int = 500) -> torch.Tensor:
+def encode_all(model: VQModel, images: torch.Tensor, batch: int = 64) -> torch.Tensor:
     model.eval()
     out = [model.tokenize(images[i:i + batch]) for i in range(0, images.shape[0], batch)]
     return torch.cat(out).to(torch.int16)
@@ -177,8 +177,8 @@ def main(argv=None) -> int:
     bf16 = preset["tr_bf16"] and not args.no_bf16
     trt = TransformerTrainer(tf, tokens, y_tr, _stage_seed(args.seed, 2), preset["tr_batch"],
                              bf16=bf16)
-    s_tr = run_stage("transformer", work / "transformer.ckpt", tf, trt.opt, trt.gen, tr_budget, trt.step,
-                     args.max_steps)
+    s_tr = run_stage("transformer", work / "transformer.ckpt", tf, trt.opt, trt.gen,
+                     tr_budget, trt.step, args.max_steps)
 
     # 5. export the bundle (weights only, public layouts)
     out_dir.mkdir(parents=True, exist_ok=True)

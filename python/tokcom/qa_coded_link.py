@@ -1,0 +1,200 @@
+#!/usr/bin/env python3
+#
+# Copyright 2026 gr-tokcom authors.
+#
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+"""The coded link blocks: CRC bit-exactness, noiseless round trips, max-log demapping,
+filler and malformed packets, channel alignment. (Error rates: tests/test_link_*.py.)"""
+
+import itertools
+import time
+
+import numpy as np
+import pmt
+from gnuradio import blocks, digital, gr, gr_unittest
+
+from gnuradio import tokcom
+from gnuradio.tokcom.link_config import CRCS, make_constellation
+from gnuradio.tokcom.link_sim import packet_pdu
+from gnuradio.tokcom.testing_support import post_and_collect, run_stream, spec_crc_bits
+
+
+def packets(n, payload_bits, seed=0, frame_id=0, n_packets=None):
+    rng = np.random.default_rng(seed)
+    bits = rng.integers(0, 2, (n, payload_bits), dtype=np.uint8)
+    pdus = []
+    for i in range(n):
+        pdu = packet_pdu(frame_id, i, bits[i])
+        if n_packets is not None:
+            pdu = pmt.cons(pmt.dict_add(pmt.car(pdu), pmt.intern("n_packets"),
+                                        pmt.from_uint64(n_packets)), pmt.cdr(pdu))
+        pdus.append(pdu)
+    return bits, pdus
+
+
+def source_bits(source, pdus, n_bits):
+    sink = blocks.vector_sink_b()
+    run_stream([source, sink], [(source, "in", p) for p in pdus],
+               until=lambda: len(sink.data()) >= n_bits)
+    return np.array(sink.data(), np.uint8)
+
+
+class qa_coded_link(gr_unittest.TestCase):
+    def test_crc_matches_gr_digital_crc_append(self):
+        # Byte-aligned payloads: gr-digital's PDU CRC block with the same parameters.
+        for name in ("crc16", "crc32"):
+            width, poly = CRCS[name]
+            bits, pdus = packets(64, 40, seed=width)
+            out = source_bits(tokcom.packet_bits_source(40, width, poly), pdus, 64 * (40 + width))
+            ours = out.reshape(64, 40 + width)[:, 40:]
+            ref_block = digital.crc_append(width, poly, 0, (1 << width) - 1, False, False, False)
+            ref = post_and_collect(ref_block, [("in", p) for p in pdus], 64)
+            for i, msg in enumerate(ref):
+                crc_bytes = np.array(pmt.u8vector_elements(pmt.cdr(msg))[5:], np.uint8)
+                np.testing.assert_array_equal(ours[i], np.unpackbits(crc_bytes), err_msg=name)
+
+    def test_crc_of_any_width_matches_bit_serial_reference(self):
+        for name, payload_bits in itertools.product(("crc8", "crc11", "crc24a"), (40, 30, 7)):
+            width, poly = CRCS[name]
+            bits, pdus = packets(8, payload_bits, seed=payload_bits, n_packets=8)
+            out = source_bits(tokcom.packet_bits_source(payload_bits, width, poly), pdus,
+                              8 * (payload_bits + width)).reshape(8, -1)
+            for i in range(8):
+                np.testing.assert_array_equal(out[i, :payload_bits], bits[i])
+                self.assertEqual(out[i, payload_bits:].tolist(),
+                                 spec_crc_bits(bits[i], width, poly), (name, payload_bits))
+
+    def test_missing_packets_become_failing_filler_and_malformed_are_dropped(self):
+        width, poly = CRCS["crc16"]
+        bits, pdus = packets(4, 40, n_packets=4)
+        bad = [pmt.PMT_NIL, pmt.cons(pmt.car(pdus[0]), pmt.init_u16vector(1, [0])),
+               pmt.cons(pmt.dict_delete(pmt.car(pdus[0]), pmt.intern("n_packets")),
+                        pmt.cdr(pdus[0])),
+               pmt.cons(pmt.car(pdus[0]), pmt.init_u8vector(2, [0, 0]))]  # too short
+        src = tokcom.packet_bits_source(40, width, poly)
+        # packet 2 is missing; the next frame's first packet closes frame 0
+        _, next_frame = packets(1, 40, frame_id=1, n_packets=4)
+        out = source_bits(src, bad + pdus[:2] + pdus[3:] + next_frame, 4 * 56)
+        self.assertEqual(src.packets_malformed(), len(bad))
+        self.assertEqual(src.packets_filled(), 1)
+        filler = out[2 * 56:3 * 56]
+        self.assertFalse(filler[:40].any())
+        self.assertNotEqual(filler[40:].tolist(), spec_crc_bits(filler[:40], width, poly))
+
+    def test_noiseless_round_trip_every_code_and_modulation(self):
+        for code, modulation in itertools.product(("cc_k7", "cc_k3", "none"),
+                                                  ("bpsk", "qpsk", "16qam")):
+            self.round_trip(code, modulation, "crc16")
+        for crc in ("none", "crc8", "crc11", "crc32"):
+            self.round_trip("cc_k7", "16qam", crc, payload_bits=30)
+
+    def round_trip(self, code, modulation, crc, payload_bits=40):
+        n = 2 * 64
+        bits, pdus = packets(n, payload_bits, seed=7)
+        for i, p in enumerate(pdus):  # frame 0 and frame 1
+            meta = pmt.dict_add(pmt.car(p), pmt.intern("frame_id"), pmt.from_uint64(i // 64))
+            meta = pmt.dict_add(meta, pmt.intern("pkt_idx"), pmt.from_uint64(i % 64))
+            pdus[i] = pmt.cons(meta, pmt.cdr(p))
+        tx = tokcom.coded_link_tx(payload_bits, crc, code, modulation)
+        rx = tokcom.coded_link_rx(payload_bits, crc, code, modulation, noise_var=1e-3)
+        sink = blocks.message_debug()
+        tb = gr.top_block()
+        tb.connect(tx, rx)
+        tb.msg_connect(rx, "out", sink, "store")
+        tb.start()
+        for p in pdus:
+            tx.source.to_basic_block()._post(pmt.intern("in"), p)
+        deadline = time.monotonic() + 10
+        while sink.num_messages() < n and time.monotonic() < deadline:
+            time.sleep(0.005)
+        tb.stop()
+        tb.wait()
+        label = (code, modulation, crc)
+        self.assertEqual(sink.num_messages(), n, label)
+        for i in range(n):
+            msg = sink.get_message(i)
+            meta = pmt.to_python(pmt.car(msg))
+            self.assertTrue(meta["crc_ok"], label)
+            self.assertEqual(meta["frame_id"] * 64 + meta["pkt_idx"], i, label)
+            got = np.unpackbits(np.array(pmt.u8vector_elements(pmt.cdr(msg)), np.uint8))
+            np.testing.assert_array_equal(got[:payload_bits], bits[i], err_msg=str(label))
+
+    def test_demapper_gives_exact_max_log_llrs(self):
+        const = make_constellation("16qam")
+        points = np.array(const.points())
+        rng = np.random.default_rng(3)
+        y = (rng.normal(size=62) + 1j * rng.normal(size=62)).astype(np.complex64) * 0.6
+        n0 = 0.3
+        meta = pmt.to_pmt({"n_packets": 2, "frame_id": 0})
+        tag = gr.tag_utils.python_to_tag((0, pmt.intern("tokcom_frame"), meta, pmt.PMT_NIL))
+        for quantize in (False, True):
+            src = blocks.vector_source_c(y.tolist(), False, 1, [tag])
+            demap = tokcom.burst_demapper(const, 124, 0, n0, quantize, 16.0)
+            sink = blocks.vector_sink_b() if quantize else blocks.vector_sink_f()
+            tb = gr.top_block()
+            tb.connect(src, demap, sink)
+            tb.run()
+            d = np.abs(y[:, None] - points[None, :]) ** 2
+            labels = np.arange(16)
+            expected = np.stack([(d[:, (labels >> (3 - b)) & 1 == 0].min(1)
+                                  - d[:, (labels >> (3 - b)) & 1 == 1].min(1)) / n0
+                                 for b in range(4)], axis=1).ravel()
+            got = np.array(sink.data(), np.float64)
+            if quantize:
+                np.testing.assert_array_equal(got, np.clip(np.round(128 + 16 * expected), 0, 255))
+            else:
+                np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)
+
+    def test_all_zero_decoder_output_never_passes_crc(self):
+        # An erased burst (all-zero samples) gives zero soft bits; a zero-initialised CRC
+        # without inverted parity would accept the all-zero word the decoder makes of it.
+        for code in ("cc_k7", "cc_k3"):
+            rx = tokcom.coded_link_rx(40, "crc16", code, "16qam", noise_var=0.1)
+            meta = pmt.to_pmt({"n_packets": 4, "frame_id": 0})
+            tag = gr.tag_utils.python_to_tag((0, pmt.intern("tokcom_frame"), meta, pmt.PMT_NIL))
+            src = blocks.vector_source_c([0j] * 200, False, 1, [tag])
+            tb = gr.top_block()
+            tb.connect(src, rx)
+            tb.run()
+            self.assertEqual((rx.packets_out(), rx.packets_failed()), (4, 4), code)
+
+    def test_channel_keeps_tags_on_their_samples(self):
+        x = (np.arange(400) + 1).astype(np.complex64)
+        tags = [gr.tag_utils.python_to_tag((o, pmt.intern("tokcom_frame"), pmt.PMT_T,
+                                            pmt.PMT_NIL)) for o in (0, 10, 300)]
+        for noise in ("gaussian", "channel_model"):
+            src = blocks.vector_source_c(x.tolist(), False, 1, tags)
+            channel = tokcom.loopback_channel(200.0, 1, noise)
+            sink = blocks.vector_sink_c()
+            tb = gr.top_block()
+            tb.connect(src, channel, sink)
+            tb.run()
+            y = np.array(sink.data())
+            for t in sink.tags():
+                self.assertAlmostEqual(y[t.offset].real, t.offset + 1, places=3, msg=noise)
+            self.assertEqual(len(sink.tags()), 3, noise)
+
+    def test_noise_variance_is_estimated_from_the_guard(self):
+        const = make_constellation("qpsk")
+        rng = np.random.default_rng(4)
+        n0 = 0.05
+        frames, syms_per_frame, guard = 20, 4 * 60, 32
+        x = []
+        tags = []
+        for _ in range(frames):
+            tags.append(gr.tag_utils.python_to_tag(
+                (len(x), pmt.intern("tokcom_frame"), pmt.to_pmt({"n_packets": 4}), pmt.PMT_NIL)))
+            x += list(np.array(const.points())[rng.integers(0, 4, syms_per_frame)])
+            x += [0j] * guard
+        x = np.array(x) + np.sqrt(n0 / 2) * (rng.normal(size=len(x)) + 1j * rng.normal(size=len(x)))
+        demap = tokcom.burst_demapper(const, 120, guard, 0.0, False, 1.0)
+        tb = gr.top_block()
+        tb.connect(blocks.vector_source_c(x.astype(np.complex64).tolist(), False, 1, tags), demap,
+                   blocks.null_sink(gr.sizeof_float))
+        tb.run()
+        self.assertAlmostEqual(demap.noise_var() / n0, 1.0, delta=0.1)
+
+
+if __name__ == "__main__":
+    gr_unittest.run(qa_coded_link)
