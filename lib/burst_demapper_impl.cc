@@ -71,6 +71,58 @@ burst_demapper_impl::burst_demapper_impl(digital::constellation_sptr constellati
     }
     message_port_register_out(keys::port_frames);
     set_tag_propagation_policy(TPP_DONT);
+    find_axis_bits();
+}
+
+void burst_demapper_impl::find_axis_bits()
+{
+    const size_t m = d_points.size();
+    auto distinct = [&](bool imag) {
+        std::vector<float> v;
+        for (const auto& p : d_points) {
+            const float x = imag ? p.imag() : p.real();
+            if (std::none_of(v.begin(), v.end(), [&](float u) { return u == x; })) {
+                v.push_back(x);
+            }
+        }
+        return v;
+    };
+    const auto re = distinct(false);
+    const auto im = distinct(true);
+    if (re.size() * im.size() != m) {
+        return; // not a grid of points
+    }
+    std::vector<axis_bit> bits;
+    for (uint32_t b = 0; b < d_bps; ++b) {
+        const uint32_t shift = d_bps - 1 - b;
+        bool found = false;
+        for (const bool imag : { false, true }) {
+            // The bit is a function of this axis if points sharing a level share the bit.
+            axis_bit ab{ imag, {}, {} };
+            bool consistent = true;
+            for (const float level : imag ? im : re) {
+                int bit = -1;
+                for (size_t i = 0; i < m && consistent; ++i) {
+                    const float x = imag ? d_points[i].imag() : d_points[i].real();
+                    if (x == level) {
+                        const int v = (i >> shift) & 1;
+                        consistent = bit < 0 || bit == v;
+                        bit = v;
+                    }
+                }
+                (bit ? ab.levels1 : ab.levels0).push_back(level);
+            }
+            if (consistent && !ab.levels0.empty() && !ab.levels1.empty()) {
+                bits.push_back(ab);
+                found = true;
+                break;
+            }
+        }
+        if (!found) {
+            return;
+        }
+    }
+    d_axis_bits = bits;
 }
 
 void burst_demapper_impl::forecast(int, gr_vector_int& ninput_items_required)
@@ -104,6 +156,24 @@ void burst_demapper_impl::demap_packet(const gr_complex* y, float n0)
 {
     const float inv_n0 = 1.0f / n0;
     const size_t m = d_points.size();
+    constexpr float inf = std::numeric_limits<float>::max();
+    if (!d_axis_bits.empty()) {
+        for (uint32_t s = 0; s < d_symbols_per_packet; ++s) {
+            for (uint32_t b = 0; b < d_bps; ++b) {
+                const axis_bit& ab = d_axis_bits[b];
+                const float x = ab.imag ? y[s].imag() : y[s].real();
+                float min0 = inf, min1 = inf;
+                for (const float l : ab.levels0) {
+                    min0 = std::min(min0, (x - l) * (x - l));
+                }
+                for (const float l : ab.levels1) {
+                    min1 = std::min(min1, (x - l) * (x - l));
+                }
+                d_llr[s * d_bps + b] = (min0 - min1) * inv_n0;
+            }
+        }
+        return;
+    }
     for (uint32_t s = 0; s < d_symbols_per_packet; ++s) {
         for (size_t i = 0; i < m; ++i) {
             d_dist[i] = std::norm(y[s] - d_points[i]);

@@ -41,6 +41,17 @@ private:
     std::vector<float> d_dist; // |y - p|^2 for every point
     std::vector<float> d_llr;  // one packet's soft bits
 
+    // Square QAM, QPSK and BPSK are products of two one-dimensional constellations,
+    // each label bit chosen by one axis: then the max-log LLR of a bit needs only the
+    // levels of its axis (the other axis adds the same minimum to both terms).
+    struct axis_bit {
+        bool imag;
+        std::vector<float> levels0; // levels of the axis where the bit is 0
+        std::vector<float> levels1;
+    };
+    std::vector<axis_bit> d_axis_bits; // empty: not separable, use all points
+    void find_axis_bits();
+
     float packet_noise_var(const gr_complex* y);
     void demap_packet(const gr_complex* y, float n0);
 

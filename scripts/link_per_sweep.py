@@ -48,11 +48,11 @@ def main():
         for esn0 in snrs:
             t0 = time.time()
 
-            def chain(n, seed):
+            def chain(n, seed, esn0=esn0, code=code):
                 r = run_link(esn0, n, code=code, seed=1000 + seed)
                 return r.packet_errors, r.packets
 
-            def ref(n, seed):
+            def ref(n, seed, esn0=esn0, ocode=ocode):
                 o = oracle.simulate(esn0, n, code=ocode, n_bits=56, seed=2000 + seed)
                 return o["packet_errors"], o["packets"]
 
@@ -92,7 +92,8 @@ def main():
     fig.tight_layout()
     fig.savefig(out / "link_per.png", dpi=120)
 
-    print("| code | Es/N0 dB | chain PER [95 % CI] (errors/packets) | oracle PER [95 % CI] (errors/packets) |")
+    print("| code | Es/N0 dB | GNU Radio chain PER [95 % CI] (errors/packets) "
+          "| oracle PER [95 % CI] (errors/packets) |")
     print("|---|---|---|---|")
     for r in rows:
         cells = []

@@ -6,8 +6,7 @@ import pmt
 import pytest
 import yaml
 from conftest import ROOT
-from gnuradio import blocks, gr
-from gnuradio import tokcom
+from gnuradio import blocks, gr, tokcom
 
 BLOCK_FILES = sorted((ROOT / "grc").glob("*.block.yml"))
 

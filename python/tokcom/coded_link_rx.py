@@ -33,26 +33,24 @@ class coded_link_rx(gr.hier_block2):
         self.constellation = make_constellation(modulation)
         self.demapper = _cpp.burst_demapper(self.constellation, coded_bits, guard_symbols,
                                             noise_var, code == "cc_k7", quant_scale)
-        chain = [self, self.demapper]
         block_bits = info_bits
         if code == "cc_k7":
             dec = fec.cc_decoder.make(info_bits, 7, 2, list(self.code.polys), 0, 0,
                                       fec.CC_TERMINATED, False)
-            chain.append(fec.decoder(dec, gr.sizeof_char, gr.sizeof_char))
+            self.decoder = [fec.decoder(dec, gr.sizeof_char, gr.sizeof_char)]
         elif code == "cc_k3":
             fsm = trellis.fsm(1, 2, list(self.code.polys))
             steps = info_bits + self.code.tail_bits
             # Euclidean distance between the 2 LLRs of a step and +-1 per bit orders the
             # branches exactly as the max-log correlation metric does.
             table = [float(2 * ((o >> (1 - b)) & 1) - 1) for o in range(4) for b in range(2)]
-            chain.append(trellis.metrics_f(4, 2, table, digital.TRELLIS_EUCLIDEAN))
-            chain.append(trellis.viterbi_b(fsm, steps, 0, 0))
+            self.decoder = [trellis.metrics_f(4, 2, table, digital.TRELLIS_EUCLIDEAN),
+                            trellis.viterbi_b(fsm, steps, 0, 0)]
             block_bits = steps  # the decoded tail bits are skipped by the deframer
         else:
-            chain.append(digital.binary_slicer_fb())
+            self.decoder = [digital.binary_slicer_fb()]
         self.deframer = _cpp.packet_deframer(payload_bits, crc_width, crc_poly, block_bits)
-        chain.append(self.deframer)
-        self.connect(*chain)
+        self.connect(self, self.demapper, *self.decoder, self.deframer)
         self.message_port_register_hier_out("out")
         self.msg_connect(self.demapper, "frames", self.deframer, "frames")
         self.msg_connect(self.deframer, "out", self, "out")

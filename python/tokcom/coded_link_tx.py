@@ -30,17 +30,18 @@ class coded_link_tx(gr.hier_block2):
         self.source = _cpp.packet_bits_source(payload_bits, crc_width, crc_poly, source_tail)
         self.mapper = _cpp.burst_mapper(self.constellation, self.coded_bits, guard_symbols)
 
-        chain = [self.source]
+        self.encoder = []  # the in-tree encoder blocks, in order
         if code == "cc_k7":
             enc = fec.cc_encoder_make(info_bits, 7, 2, list(self.code.polys), 0,
                                       fec.CC_TERMINATED, False)
-            chain.append(fec.encoder(enc, gr.sizeof_char, gr.sizeof_char))
+            self.encoder = [fec.encoder(enc, gr.sizeof_char, gr.sizeof_char)]
         elif code == "cc_k3":
             fsm = trellis.fsm(1, 2, list(self.code.polys))
-            # Restart from state 0 for every packet (info bits + 2 zero tail bits).
-            chain.append(trellis.encoder_bb(fsm, 0, info_bits + source_tail))
-            chain.append(blocks.unpack_k_bits_bb(2))  # output symbol -> its 2 bits, MSB first
-        chain.append(self.mapper)
+            # Restart from state 0 for every packet (info bits + 2 zero tail bits); each
+            # output symbol becomes its 2 bits, MSB first.
+            self.encoder = [trellis.encoder_bb(fsm, 0, info_bits + source_tail),
+                            blocks.unpack_k_bits_bb(2)]
+        chain = [self.source, *self.encoder, self.mapper]
         self.connect(*chain, self)
         self.message_port_register_hier_in("in")
         self.msg_connect(self, "in", self.source, "in")

@@ -12,9 +12,8 @@ import time
 
 import numpy as np
 import pmt
-from gnuradio import blocks, digital, gr, gr_unittest
+from gnuradio import blocks, digital, gr, gr_unittest, tokcom
 
-from gnuradio import tokcom
 from gnuradio.tokcom.link_config import CRCS, make_constellation
 from gnuradio.tokcom.link_sim import packet_pdu
 from gnuradio.tokcom.testing_support import post_and_collect, run_stream, spec_crc_bits
@@ -121,8 +120,14 @@ class qa_coded_link(gr_unittest.TestCase):
             np.testing.assert_array_equal(got[:payload_bits], bits[i], err_msg=str(label))
 
     def test_demapper_gives_exact_max_log_llrs(self):
-        const = make_constellation("16qam")
+        # 16-QAM, QPSK and BPSK take the per-axis path, 8-PSK the all-points path.
+        for const in (make_constellation("16qam"), make_constellation("qpsk"),
+                      make_constellation("bpsk"), digital.constellation_8psk()):
+            self.check_max_log(const)
+
+    def check_max_log(self, const):
         points = np.array(const.points())
+        bps = const.bits_per_symbol()
         rng = np.random.default_rng(3)
         y = (rng.normal(size=62) + 1j * rng.normal(size=62)).astype(np.complex64) * 0.6
         n0 = 0.3
@@ -130,16 +135,16 @@ class qa_coded_link(gr_unittest.TestCase):
         tag = gr.tag_utils.python_to_tag((0, pmt.intern("tokcom_frame"), meta, pmt.PMT_NIL))
         for quantize in (False, True):
             src = blocks.vector_source_c(y.tolist(), False, 1, [tag])
-            demap = tokcom.burst_demapper(const, 124, 0, n0, quantize, 16.0)
+            demap = tokcom.burst_demapper(const, 31 * bps, 0, n0, quantize, 16.0)
             sink = blocks.vector_sink_b() if quantize else blocks.vector_sink_f()
             tb = gr.top_block()
             tb.connect(src, demap, sink)
             tb.run()
             d = np.abs(y[:, None] - points[None, :]) ** 2
-            labels = np.arange(16)
-            expected = np.stack([(d[:, (labels >> (3 - b)) & 1 == 0].min(1)
-                                  - d[:, (labels >> (3 - b)) & 1 == 1].min(1)) / n0
-                                 for b in range(4)], axis=1).ravel()
+            labels = np.arange(len(points))
+            expected = np.stack([(d[:, (labels >> (bps - 1 - b)) & 1 == 0].min(1)
+                                  - d[:, (labels >> (bps - 1 - b)) & 1 == 1].min(1)) / n0
+                                 for b in range(bps)], axis=1).ravel()
             got = np.array(sink.data(), np.float64)
             if quantize:
                 np.testing.assert_array_equal(got, np.clip(np.round(128 + 16 * expected), 0, 255))
