@@ -180,6 +180,24 @@ class qa_coded_link(gr_unittest.TestCase):
                 self.assertAlmostEqual(y[t.offset].real, t.offset + 1, places=3, msg=noise)
             self.assertEqual(len(sink.tags()), 3, noise)
 
+    def test_bursty_erasures_follow_the_gilbert_elliott_chain(self):
+        from gnuradio.tokcom.loopback_channel import block_erasure
+
+        erasure = block_erasure(31, 0.05, 0.25, seed=3)
+        x = np.ones(31 * 20000, np.complex64)
+        sink = blocks.vector_sink_c()
+        tb = gr.top_block()
+        tb.connect(blocks.vector_source_c(x.tolist()), erasure, sink)
+        tb.run()
+        y = np.array(sink.data()).reshape(-1, 31)
+        erased = (y == 0).all(axis=1)
+        self.assertTrue(np.logical_or(erased, (y == 1).all(axis=1)).all())  # whole blocks
+        self.assertEqual(int(erased.sum()), erasure.blocks_erased)
+        # Stationary share p_gb / (p_gb + p_bg) = 1/6; mean burst 1 / p_bg = 4 blocks.
+        self.assertAlmostEqual(erased.mean(), 1 / 6, delta=0.03)
+        bursts = int(np.sum(erased[1:] & ~erased[:-1]) + erased[0])
+        self.assertAlmostEqual(erased.sum() / bursts, 4.0, delta=0.6)
+
     def test_noise_variance_is_estimated_from_the_guard(self):
         const = make_constellation("qpsk")
         rng = np.random.default_rng(4)
