@@ -1,0 +1,64 @@
+"""Running totals of the mask-and-predict sink's per-frame metrics, and TCE."""
+
+import math
+
+import numpy as np
+import pmt
+from gnuradio import gr
+
+from .frame_quality import tce
+
+AVERAGED = ("ter_before", "ter_after", "masked_accuracy", "psnr_received", "psnr_predicted",
+            "psnr_lossless", "ssim_received", "ssim_predicted", "ssim_lossless", "latency_ms")
+
+
+class frame_metrics(gr.basic_block):
+    """Input "in": the mask-and-predict sink's "metrics" dicts. Keeps running means of
+    TER before/after prediction, masked-token accuracy, PSNR and SSIM (VQ-only =
+    "received", "predicted", "lossless" VQ reconstruction) and latency, counts
+    predicted/unpredicted frames, and computes the token communication efficiency
+    TCE = h*w / (T * N * log2 Q) with N = channel_uses_per_frame and T = 1 (TokCom:
+    nothing is retransmitted). totals() returns all of it; it is logged at stop.
+    Output "out": the running totals after each frame."""
+
+    def __init__(self, channel_uses_per_frame=0, bits_per_token=10):
+        gr.basic_block.__init__(self, name="frame_metrics", in_sig=None, out_sig=None)
+        self.channel_uses = int(channel_uses_per_frame)
+        self.bits_per_token = int(bits_per_token)
+        self._values = {k: [] for k in AVERAGED}
+        self._counts = dict(frames=0, predicted=0, unpredicted=0, tokens=0, masked=0)
+        self.message_port_register_in(pmt.intern("in"))
+        self.message_port_register_out(pmt.intern("out"))
+        self.set_msg_handler(pmt.intern("in"), self._handle)
+
+    def _handle(self, msg):
+        m = pmt.to_python(msg)
+        if not isinstance(m, dict) or "frame_id" not in m:
+            return
+        c = self._counts
+        c["frames"] += 1
+        c["predicted" if m.get("prediction") == "ok" else "unpredicted"] += 1
+        c["tokens"] += int(m.get("n_tokens", 0))
+        c["masked"] += int(m.get("n_masked", 0))
+        for key in AVERAGED:
+            v = m.get(key)
+            if v is not None and not (isinstance(v, float) and math.isnan(v)):
+                self._values[key].append(float(v))
+        self.message_port_pub(pmt.intern("out"), pmt.to_pmt(self.totals()))
+
+    def totals(self) -> dict:
+        t = dict(self._counts)
+        for key, values in self._values.items():
+            t[key] = float(np.mean(values)) if values else float("nan")
+        tokens_per_frame = t["tokens"] / t["frames"] if t["frames"] else 0
+        t["tce"] = (tce(tokens_per_frame, self.channel_uses, self.bits_per_token)
+                    if self.channel_uses and tokens_per_frame else float("nan"))
+        return t
+
+    def stop(self):
+        t = self.totals()
+        self.logger.info(
+            f"{t['frames']} frames ({t['predicted']} predicted): TER {t['ter_before']:.4f} -> "
+            f"{t['ter_after']:.4f}, PSNR VQ-only {t['psnr_received']:.2f} dB -> predicted "
+            f"{t['psnr_predicted']:.2f} dB, TCE {t['tce']:.5f}")
+        return super().stop()

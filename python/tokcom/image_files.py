@@ -1,0 +1,57 @@
+"""Images for the image token source: the Fashion-MNIST test split or picture files.
+
+numpy and Pillow only (flowgraph processes never import torch).
+"""
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+
+FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")  # Debian dataset-fashion-mnist
+FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal",
+                         "Shirt", "Sneaker", "Bag", "Ankle boot")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+
+
+def _read_idx(path: Path) -> np.ndarray:
+    """An IDX file (the MNIST format): magic 0x0000 08 <ndim>, big-endian dims, uint8 data."""
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    if data[:2] != b"\0\0" or data[2] != 0x08:
+        raise ValueError(f"{path} is not an unsigned-byte IDX file")
+    ndim = data[3]
+    dims = np.frombuffer(data, ">u4", count=ndim, offset=4).astype(int)
+    return np.frombuffer(data, np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+def fashion_mnist_test(directory=FASHION_MNIST_DIR):
+    """The held-out test split: (images (10000, 28, 28) uint8, labels (10000,) int)."""
+    d = Path(directory)
+    images = _read_idx(d / "t10k-images-idx3-ubyte.gz")
+    labels = _read_idx(d / "t10k-labels-idx1-ubyte.gz").astype(int)
+    return images, labels
+
+
+def list_image_files(spec: str) -> list[Path]:
+    """A folder (its image files, sorted) or a comma-separated list of files."""
+    path = Path(spec)
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    else:
+        files = [Path(s.strip()) for s in spec.split(",") if s.strip()]
+    missing = [str(p) for p in files if not p.is_file()]
+    if missing or not files:
+        raise FileNotFoundError(f"no images at {spec!r}" + (f": missing {missing}" if missing
+                                                           else ""))
+    return files
+
+
+def load_image(path: Path, height: int, width: int, channels: int) -> np.ndarray:
+    """A picture file resized to the model's geometry: uint8 (H, W) or (H, W, C)."""
+    from PIL import Image
+
+    with Image.open(path) as im:
+        im = im.convert("L" if channels == 1 else "RGB").resize((width, height),
+                                                                 Image.Resampling.BICUBIC)
+        return np.asarray(im, dtype=np.uint8)
