@@ -1,89 +1,163 @@
 #!/usr/bin/env python3
-"""gr-tokcom demo (./run.sh demo): token frames through the link layer and back.
+"""gr-tokcom demo (./run.sh demo): TokCom over a simulated coded radio link.
 
-Part 1 runs the grcc-generated flowgraph examples/frame_roundtrip.py (random frame
-source -> token packetizer -> packet loss -> token depacketizer -> token error meter)
-for i.i.d. and bursty (Gilbert-Elliott) loss, with the random and the stride
-interleaver, and prints what was lost: packets, masked tokens, tokens delivered wrong,
-and one frame's loss map. Every token that arrives is exact; every lost one is masked.
-
-Part 2 runs examples/coded_link.py (the same frames over CRC-16, the K=7 convolutional
-code, Gray 16-QAM, AWGN and soft Viterbi) at three Es/N0 and prints PER and TER.
+Starts the model service (tokcom-serve) with the bundled default model on a free loopback
+port, then runs the grcc-generated flowgraph examples/loopback_sim.py at three Es/N0:
+held-out Fashion-MNIST test images -> VQ tokens -> token packets (4 tokens, CRC-16, K=7
+convolutional code, Gray 16-QAM) -> AWGN -> soft Viterbi -> packets that fail their CRC
+become [MASK] -> MaskGIT predicts them, with the class label as side information. Prints
+PER, TER before -> after prediction and PSNR of the VQ-only -> predicted images, writes a
+CSV, a plot and picture grids, and stops the service.
 """
 
 import argparse
+import csv
+import os
+import signal
+import socket
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
-from gnuradio import blocks
 
-from gnuradio.tokcom import parse_frame_pdu
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "examples"))
+from loopback_sim import loopback_sim  # noqa: E402  (grcc output, not a package)
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
-from coded_link import coded_link  # noqa: E402  (grcc output, not a package)
-from frame_roundtrip import frame_roundtrip  # noqa: E402
+from gnuradio.tokcom.service.client import ServiceClient  # noqa: E402
 
-
-def run(n_frames, p_loss, model, interleaver, seed):
-    tb = frame_roundtrip(n_frames=n_frames, p_loss=p_loss, loss_model=model,
-                         interleaver=interleaver, seed=seed)
-    tb.meter.log_frames = False
-    frames = blocks.message_debug()
-    tb.msg_connect(tb.depacketizer, "out", frames, "store")
-    tb.run()  # the source reports done after its last frame
-    rx = [parse_frame_pdu(frames.get_message(i)) for i in range(frames.num_messages())]
-    return tb.meter.totals(), rx
+# Es/N0 where the link's PER is about 5 %, 20 % and 40 % (docs/link.md)
+DEFAULT_SNRS = "6.8,5.8,5.0"
 
 
-def run_coded(esn0_db, n_frames, seed):
-    tb = coded_link(esn0_db=esn0_db, n_frames=n_frames, code="cc_k7", seed=seed)
-    tb.run()
-    return tb.rx.packets_out(), tb.rx.packets_failed(), tb.meter.totals()
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
-def loss_map(mask):
-    return ["".join("#" if m else "." for m in row) for row in mask]
+def start_service(endpoint, log_path, model=None):
+    cmd = [sys.executable, "-m", "gnuradio.tokcom.service.serve", "--bind", endpoint]
+    if model:
+        cmd += ["--model", model]
+    log = open(log_path, "w")  # noqa: SIM115  (lives as long as the service)
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+    with ServiceClient(endpoint, timeout=2.0, retries=0) as client:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"tokcom-serve exited ({proc.returncode}); see {log_path}")
+            try:
+                return proc, client.info()
+            except Exception:  # noqa: BLE001  (not up yet)
+                time.sleep(0.5)
+    proc.kill()
+    raise RuntimeError(f"tokcom-serve did not answer within 120 s; see {log_path}")
+
+
+def grid(png_dir: Path, out: Path, rows=6):
+    """Stacks the first frames' PNGs (original | received | predicted) into one picture."""
+    from PIL import Image
+
+    files = sorted(png_dir.glob("frame_*.png"))[:rows]
+    if not files:
+        return None
+    pics = [np.asarray(Image.open(f)) for f in files]
+    Image.fromarray(np.concatenate(pics, axis=0)).save(out)
+    return out
+
+
+def plot(rows, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    x = [r["esn0_db"] for r in rows]
+    fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.6))
+    a.plot(x, [r["per"] for r in rows], "o-", label="PER")
+    a.plot(x, [r["ter_before"] for r in rows], "s--", label="TER before prediction")
+    a.plot(x, [r["ter_after"] for r in rows], "^-", label="TER after prediction")
+    a.set_xlabel("Es/N0 (dB)")
+    a.set_yscale("log")
+    a.grid(True, alpha=0.3)
+    a.legend()
+    b.plot(x, [r["psnr_received"] for r in rows], "s--", label="VQ-only (lost tokens = 0)")
+    b.plot(x, [r["psnr_predicted"] for r in rows], "^-", label="MaskGIT prediction")
+    b.plot(x, [r["psnr_lossless"] for r in rows], ":", label="no loss")
+    b.set_xlabel("Es/N0 (dB)")
+    b.set_ylabel("PSNR (dB)")
+    b.grid(True, alpha=0.3)
+    b.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--frames", type=int, default=20)
-    parser.add_argument("--loss", type=float, default=0.2, help="packet loss probability")
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--frames", type=int, default=48, help="images per Es/N0")
+    parser.add_argument("--snrs", default=DEFAULT_SNRS, help="Es/N0 values in dB")
+    parser.add_argument("--out", default=str(ROOT / "out" / "demo"))
+    parser.add_argument("--model", default=None, help="model bundle (default: bundled)")
+    parser.add_argument("--service", default=None,
+                        help="use this running service instead of starting one")
     args = parser.parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
 
-    print(f"{args.frames} frames of 16x16 tokens (Q = 1024), 64 packets of 4 tokens each, "
-          f"packet loss {args.loss:.0%}\n")
-    print(f"{'loss model':<16} {'interleaver':<12} {'frames':>6} {'tokens':>7} "
-          f"{'masked':>7} {'wrong':>6} {'TER':>6}")
-    maps = {}
-    for model in ("iid", "gilbert_elliott"):
-        for interleaver in ("random", "stride"):
-            totals, rx = run(args.frames, args.loss, model, interleaver, args.seed)
-            print(f"{model:<16} {interleaver:<12} {totals['frames']:>6} {totals['tokens']:>7} "
-                  f"{totals['masked']:>7} {totals['wrong']:>6} {totals['ter']:>6.3f}")
-            if model == "gilbert_elliott" and rx:
-                maps[interleaver] = loss_map(max(rx, key=lambda f: f.n_masked).mask)
-    print("\nThe worst frame under bursty loss ('#' = masked token, '.' = received):")
-    print(f"{'random interleaver':<18}   stride interleaver")
-    for a, b in zip(maps.get("random", []), maps.get("stride", []), strict=True):
-        print(f"{a}     {b}")
-    print("\nWrong tokens are 0: what arrives is exact, what is lost is masked for the "
-          "receiver to predict.\nThe random interleaver scatters a burst over the image; "
-          "the stride interleaver puts one packet's tokens a quarter-image apart.")
+    proc = None
+    endpoint = args.service or f"tcp://127.0.0.1:{free_port()}"
+    if args.service is None:
+        print(f"starting tokcom-serve on {endpoint} (log: {out / 'service.log'}) ...")
+        proc, info = start_service(endpoint, out / "service.log", args.model)
+    else:
+        with ServiceClient(endpoint, timeout=5.0) as client:
+            info = client.info()
+    print(f"model {info['model_id']}: {info['grid_h']}x{info['grid_w']} tokens, "
+          f"Q = {info['codebook_size']}, {info['num_classes']} classes\n")
 
-    print(f"\nThe same frames over the coded link (CRC-16, K=7 rate 1/2, Gray 16-QAM, AWGN, "
-          f"soft Viterbi), {args.frames} frames per Es/N0:")
-    print(f"{'Es/N0 dB':>8} {'packets':>8} {'failed':>7} {'PER':>7} {'TER':>7}")
-    for esn0 in (6.0, 7.0, 8.0):
-        packets, failed, totals = run_coded(esn0, args.frames, args.seed)
-        print(f"{esn0:>8.1f} {packets:>8} {failed:>7} {failed / max(packets, 1):>7.4f} "
-              f"{totals['ter']:>7.4f}")
-    print("Reference PER (docs/link.md): 0.152 at 6 dB, 0.032 at 7 dB, 0.0049 at 8 dB.")
+    rows = []
+    try:
+        header = (f"{'Es/N0':>6} {'frames':>6} {'PER':>6}  {'TER before -> after':>19}  "
+                  f"{'PSNR VQ-only -> predicted':>25}  {'(no loss)':>9}")
+        print(header)
+        for esn0 in (float(s) for s in args.snrs.split(",")):
+            png_dir = out / f"frames_{esn0:.1f}dB"
+            tb = loopback_sim(esn0_db=esn0, n_frames=args.frames, service=endpoint,
+                              output_dir=str(png_dir), use_label=1, seed=1)
+            tb.run()
+            t = tb.metrics.totals()
+            per = tb.rx.packets_failed() / max(1, tb.rx.packets_out())
+            rows.append(dict(esn0_db=esn0, frames=t["frames"], predicted=t["predicted"],
+                             per=per, **{k: t[k] for k in (
+                                 "ter_before", "ter_after", "masked_accuracy",
+                                 "psnr_received", "psnr_predicted", "psnr_lossless",
+                                 "ssim_received", "ssim_predicted", "tce")}))
+            print(f"{esn0:>6.1f} {t['frames']:>6} {per:>6.3f}  {t['ter_before']:>8.3f} -> "
+                  f"{t['ter_after']:<8.3f}  {t['psnr_received']:>10.2f} -> "
+                  f"{t['psnr_predicted']:<8.2f} dB  {t['psnr_lossless']:>6.2f} dB")
+            grid(png_dir, out / f"grid_{esn0:.1f}dB.png")
+    finally:
+        if proc is not None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+    with open(out / "results.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    plot(rows, out / "results.png")
+    print(f"\nPictures (original | received, lost regions bright | predicted): "
+          f"{out}/grid_*dB.png and {out}/frames_*dB/")
+    print(f"Table: {out / 'results.csv'}; plot: {out / 'results.png'}")
     return 0
 
 
 if __name__ == "__main__":
-    np.set_printoptions(linewidth=120)
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
     sys.exit(main())
