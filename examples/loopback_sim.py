@@ -22,7 +22,7 @@ from gnuradio import tokcom
 
 
 def snipfcn_report(self):
-    t = self.metrics.totals()
+    t = self.sink.totals()
     per = self.rx.packets_failed() / max(1, self.rx.packets_out())
     print(f"Es/N0 {self.esn0_db:4.1f} dB  frames {t['frames']:3d} (predicted {t['predicted']:3d})  PER {per:.3f}  "
           f"TER {t['ter_before']:.3f} -> {t['ter_after']:.3f}  "
@@ -55,7 +55,7 @@ class loopback_sim(gr.top_block):
 
         self.tx = tokcom.coded_link_tx(40, 'crc16', 'cc_k7', '16qam', 8)
         self.source = tokcom.image_token_source(service, 'fashion-mnist', n_frames, 20, False, 0, 0, 10, 3)
-        self.sink = tokcom.mask_predict_sink(service, bool(use_label), 0, 0, seed, 16, 2, 1, True, 0, output_dir)
+        self.sink = tokcom.mask_predict_sink(service, bool(use_label), 0, 0, seed, 16, 2, 1, True, (-1), output_dir, 1992)
         self.rx = tokcom.coded_link_rx(40, 'crc16', 'cc_k7', '16qam', 8, (10**(-esn0_db/10)), 16)
         self.packetizer = tokcom.token_packetizer(4, 'random', seed)
         self.metrics = tokcom.frame_metrics(1992, 10)

@@ -128,7 +128,7 @@ def main(argv=None):
             tb = loopback_sim(esn0_db=esn0, n_frames=args.frames, service=endpoint,
                               output_dir=str(png_dir), use_label=1, seed=1)
             tb.run()
-            t = tb.metrics.totals()
+            t = tb.sink.totals()
             per = tb.rx.packets_failed() / max(1, tb.rx.packets_out())
             rows.append(dict(esn0_db=esn0, frames=t["frames"], predicted=t["predicted"],
                              per=per, **{k: t[k] for k in (

@@ -1,6 +1,5 @@
 """The TokCom receiver's end: masked token frames -> MaskGIT prediction via the model service."""
 
-import json
 import queue
 import threading
 import time
@@ -11,6 +10,7 @@ import numpy as np
 import pmt
 from gnuradio import gr
 
+from .frame_metrics import FrameTotals
 from .frame_pdu import NO_LABEL, Frame, make_frame_pdu, parse_frame_pdu
 from .frame_quality import image_quality, token_error_rates
 from .service.client import ServiceClient
@@ -28,7 +28,8 @@ class mask_predict_sink(gr.basic_block):
     Output "out": one completed frame per received frame: predicted tokens, meta
     predicted (bool), prediction ("ok", "service_error", "overload", "stopped"),
     rx_tokens, the mask, and with detokenize the images received_image (lost tokens set
-    to fill_token: the VQ-only baseline) and predicted_image.
+    to fill_token, -1 = the model's fill token from the service's info: the VQ-only
+    baseline) and predicted_image.
     Output "metrics": per frame, a dict with frame_id, prediction status, latency and,
     when the reference is known, TER before/after, masked-token accuracy, PSNR/SSIM of
     the VQ-only and predicted images against the original (and of the lossless VQ image).
@@ -41,7 +42,7 @@ class mask_predict_sink(gr.basic_block):
 
     def __init__(self, service="tcp://127.0.0.1:5555", use_label=True, steps=0,
                  temperature=0.0, seed=0, max_outstanding=16, timeout_s=2.0, retries=1,
-                 detokenize=True, fill_token=0, output_dir=""):
+                 detokenize=True, fill_token=-1, output_dir="", channel_uses_per_frame=0):
         gr.basic_block.__init__(self, name="mask_predict_sink", in_sig=None, out_sig=None)
         self.service = service
         self.use_label = bool(use_label)
@@ -53,6 +54,7 @@ class mask_predict_sink(gr.basic_block):
         self.output_dir = Path(output_dir) if output_dir else None
         self.counts = dict(frames_in=0, frames_out=0, predicted=0, unpredicted=0,
                            malformed=0)
+        self._totals = FrameTotals(channel_uses_per_frame)
         self._refs = OrderedDict()
         self._refs_lock = threading.Lock()
         self._work = queue.Queue()
@@ -80,10 +82,11 @@ class mask_predict_sink(gr.basic_block):
         return super().start()
 
     def stop(self):
-        # Let the worker finish what is queued (each wait is bounded by the client).
+        # Let the worker finish what is queued: waits run concurrently and each is bounded
+        # by the client (timeout_s x (retries + 1)), plus one detokenize per frame.
         self._work.put(None)
         if self._worker is not None:
-            self._worker.join(timeout=(self.retries + 1) * self.timeout_s * 2 + 5)
+            self._worker.join(timeout=(self.retries + 1) * self.timeout_s * 3 + 10)
         if self._client is not None:
             self._client.close()
         return super().stop()
@@ -130,6 +133,13 @@ class mask_predict_sink(gr.basic_block):
     # -- worker thread ------------------------------------------------------------------
 
     def _run(self):
+        if self.fill_token < 0:
+            # The VQ-only baseline fills lost tokens with the model's fill token (info).
+            try:
+                self.fill_token = int(self._client.info().get("fill_token", 0))
+            except Exception as err:  # noqa: BLE001
+                self.logger.warn(f"no info from the service ({err}); fill token 0")
+                self.fill_token = 0
         while True:
             item = self._work.get()
             if item is None:
@@ -165,7 +175,7 @@ class mask_predict_sink(gr.basic_block):
         meta.update(predicted=predicted is not None, prediction=status,
                     rx_tokens=received.ravel().tolist())
         images = None
-        if self.detokenize and status != "stopped":
+        if self.detokenize and status == "ok":  # not when the service failed or is swamped
             images = self._decode_images(ref, received, tokens, predicted is not None)
         if images is not None:
             meta["received_image"] = images["received"].ravel().tolist()
@@ -186,6 +196,7 @@ class mask_predict_sink(gr.basic_block):
                     mask=mask, meta=meta)
         self.message_port_pub(pmt.intern("out"), make_frame_pdu(out))
         self.message_port_pub(pmt.intern("metrics"), pmt.to_pmt(metrics))
+        self._totals.add(metrics)
         self.counts["frames_out"] += 1
         self.counts["predicted" if predicted is not None else "unpredicted"] += 1
 
@@ -214,5 +225,6 @@ class mask_predict_sink(gr.basic_block):
         Image.fromarray(row).resize((row.shape[1] * 4, row.shape[0] * 4), Image.NEAREST) \
             .save(self.output_dir / f"frame_{frame_id:06d}.png")
 
-    def summary(self) -> str:
-        return json.dumps(self.counts)
+    def totals(self) -> dict:
+        """Running totals over every frame out (frame_metrics.FrameTotals)."""
+        return self._totals.totals()

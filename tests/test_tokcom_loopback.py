@@ -1,0 +1,89 @@
+"""End to end: images -> tokens -> coded link -> masked frames -> MaskGIT over the service.
+
+Runs examples/loopback_sim.py's flowgraph against a real tokcom-serve process on
+127.0.0.1 with the bundled default model.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+from conftest import ROOT
+
+from gnuradio.tokcom.models import default_model_dir
+from gnuradio.tokcom.service.client import ServiceClient
+
+sys.path.insert(0, str(ROOT / "examples"))
+from loopback_sim import loopback_sim  # noqa: E402
+
+pytestmark = pytest.mark.skipif(not (default_model_dir() / "config.json").exists(),
+                                reason="the bundled default model is not in this checkout")
+
+
+def start_service():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        endpoint = f"tcp://127.0.0.1:{s.getsockname()[1]}"
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    proc = subprocess.Popen([sys.executable, "-m", "gnuradio.tokcom.service.serve",
+                             "--bind", endpoint, "--threads", "1"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with ServiceClient(endpoint, timeout=2.0, retries=0) as client:
+        for _ in range(60):
+            try:
+                client.info()
+                return proc, endpoint
+            except Exception:  # noqa: BLE001  (still loading)
+                time.sleep(0.5)
+    proc.kill()
+    raise RuntimeError("tokcom-serve did not come up")
+
+
+@pytest.fixture
+def service():
+    proc, endpoint = start_service()
+    yield proc, endpoint
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=20)
+
+
+def test_prediction_lowers_the_token_error_rate(service, tmp_path):
+    _, endpoint = service
+    tb = loopback_sim(esn0_db=5.8, n_frames=12, service=endpoint, output_dir=str(tmp_path),
+                      use_label=1, seed=3)
+    tb.run()
+    t = tb.sink.totals()
+    per = tb.rx.packets_failed() / tb.rx.packets_out()
+    assert 0.1 < per < 0.45, per  # PER 20-40 % region (docs/link.md)
+    assert t["frames"] == 12 and t["predicted"] == 12
+    assert tb.sink.counts["frames_in"] == tb.sink.counts["frames_out"] == 12
+    assert t["ter_after"] < t["ter_before"], t
+    assert t["psnr_predicted"] > t["psnr_received"], t
+    assert len(list(tmp_path.glob("frame_*.png"))) == 12
+
+
+def test_killing_the_service_mid_run_still_yields_every_frame(service):
+    proc, endpoint = service
+    tb = loopback_sim(esn0_db=6.0, n_frames=24, service=endpoint, output_dir="", use_label=1,
+                      seed=4)
+    tb.source.period = 1 / 8.0  # 3 s of frames, so the kill lands in the middle
+    tb.source.timeout_s = 2.0  # the source gives up soon after the service is gone
+    killer = threading.Timer(1.2, lambda: os.kill(proc.pid, signal.SIGKILL))
+    killer.start()
+    done = threading.Event()
+    runner = threading.Thread(target=lambda: (tb.run(), done.set()), daemon=True)
+    runner.start()
+    runner.join(timeout=120)
+    killer.cancel()
+    assert done.is_set(), "the flowgraph did not end"
+    counts = tb.sink.counts
+    produced = tb.source.frames_out
+    assert 0 < produced <= 24
+    assert counts["frames_in"] == counts["frames_out"] == produced, (counts, produced)
+    assert counts["predicted"] >= 1
