@@ -35,19 +35,6 @@ def test_frame_roundtrip_runs_headless(grc_env):
     assert all(", 0 wrong," in line for line in lines)
 
 
-def test_demo_prints_the_round_trip():
-    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "demo.py"), "--frames", "3"],
-                            capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    rows = [line.split() for line in result.stdout.splitlines()
-            if line.startswith(("iid ", "gilbert_elliott "))]
-    assert len(rows) == 4
-    for row in rows:
-        frames, tokens, masked, wrong = map(int, row[2:6])
-        assert (frames, tokens, wrong) == (3, 768, 0)
-        assert 0 < masked < tokens
-
-
 def test_coded_link_example_prints_per_and_ter(grc_env):
     result = subprocess.run(
         [sys.executable, str(ROOT / "examples" / "coded_link.py"), "-e", "6", "-n", "20"],

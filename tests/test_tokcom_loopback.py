@@ -87,3 +87,16 @@ def test_killing_the_service_mid_run_still_yields_every_frame(service):
     assert 0 < produced <= 24
     assert counts["frames_in"] == counts["frames_out"] == produced, (counts, produced)
     assert counts["predicted"] >= 1
+
+
+def test_demo_prints_the_table_and_writes_pictures(tmp_path):
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "demo.py"), "--frames", "4",
+                             "--out", str(tmp_path)], capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    rows = [line.split() for line in result.stdout.splitlines()
+            if line.strip() and line.split()[0].replace(".", "").isdigit()]
+    assert [float(r[0]) for r in rows] == [6.8, 5.8, 5.0], result.stdout
+    assert all(int(r[1]) == 4 for r in rows)
+    for name in ("results.csv", "results.png", "grid_5.8dB.png"):
+        assert (tmp_path / name).stat().st_size > 0
