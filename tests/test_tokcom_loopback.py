@@ -12,8 +12,10 @@ import sys
 import threading
 import time
 
+import pmt
 import pytest
 from conftest import ROOT
+from gnuradio import blocks
 
 from gnuradio.tokcom.models import default_model_dir
 from gnuradio.tokcom.service.client import ServiceClient
@@ -25,10 +27,11 @@ pytestmark = pytest.mark.skipif(not (default_model_dir() / "config.json").exists
                                 reason="the bundled default model is not in this checkout")
 
 
-def start_service():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        endpoint = f"tcp://127.0.0.1:{s.getsockname()[1]}"
+def start_service(endpoint=None):
+    if endpoint is None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            endpoint = f"tcp://127.0.0.1:{s.getsockname()[1]}"
     env = dict(os.environ, OMP_NUM_THREADS="1")
     proc = subprocess.Popen([sys.executable, "-m", "gnuradio.tokcom.service.serve",
                              "--bind", endpoint, "--threads", "1"], env=env,
@@ -100,3 +103,40 @@ def test_demo_prints_the_table_and_writes_pictures(tmp_path):
     assert all(int(r[1]) == 4 for r in rows)
     for name in ("results.csv", "results.png", "grid_5.8dB.png"):
         assert (tmp_path / name).stat().st_size > 0
+
+
+def test_prediction_resumes_when_the_service_comes_back(service):
+    proc, endpoint = service
+    tb = loopback_sim(esn0_db=5.8, n_frames=64, service=endpoint, output_dir="", use_label=1,
+                      seed=5)
+    tb.source.period = 1 / 8.0  # 8 s of frames; the service is down from 1 s to about 9 s
+    tb.source.timeout_s = 6.0  # the source's tokenize waits the outage out
+    statuses = {}
+
+    def restart():
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        time.sleep(5.0)  # longer than the sink's 2 tries x 2 s: some frames must fail
+        restarted.append(start_service(endpoint)[0])
+
+    restarted = []
+    bounce = threading.Timer(1.0, restart)
+    bounce.start()
+    record = blocks.message_debug()
+    tb.msg_connect(tb.sink, "metrics", record, "store")
+    tb.run()
+    bounce.join()
+    for i in range(record.num_messages()):
+        m = pmt.to_python(record.get_message(i))
+        statuses[m["frame_id"]] = m["prediction"]
+    try:
+        counts = tb.sink.counts
+        assert counts["frames_in"] == counts["frames_out"] == tb.source.frames_out
+        order = "".join(statuses.get(f, "-")[0] for f in range(64))  # o = ok, s = failed
+        first_failure = order.find("s")
+        assert first_failure > 0, order  # frames sent while it was down went out flagged
+        assert "o" in order[first_failure:], order  # and prediction came back
+    finally:
+        for p in restarted:
+            p.send_signal(signal.SIGTERM)
+            p.wait(timeout=20)
