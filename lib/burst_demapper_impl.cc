@@ -6,6 +6,7 @@
  */
 
 #include "burst_demapper_impl.h"
+#include "constellation_util.h"
 #include "frame_keys.h"
 #include "pmt_util.h"
 #include <gnuradio/io_signature.h>
@@ -36,16 +37,6 @@ burst_demapper::sptr burst_demapper::make(digital::constellation_sptr constellat
         constellation, coded_bits, guard_symbols, noise_var, quantize, quant_scale);
 }
 
-static uint32_t demapper_bits_per_symbol(const digital::constellation_sptr& c)
-{
-    if (!c || c->dimensionality() != 1 || c->points().size() < 2 ||
-        (c->points().size() & (c->points().size() - 1)) != 0) {
-        throw std::invalid_argument(
-            "burst_demapper: need a one-dimensional constellation of 2^b points");
-    }
-    return c->bits_per_symbol();
-}
-
 burst_demapper_impl::burst_demapper_impl(digital::constellation_sptr constellation,
                                          uint32_t coded_bits,
                                          uint32_t guard_symbols,
@@ -56,7 +47,7 @@ burst_demapper_impl::burst_demapper_impl(digital::constellation_sptr constellati
                 gr::io_signature::make(1, 1, sizeof(gr_complex)),
                 gr::io_signature::make(1, 1, quantize ? sizeof(uint8_t) : sizeof(float))),
       d_points(constellation ? constellation->points() : std::vector<gr_complex>()),
-      d_bps(demapper_bits_per_symbol(constellation)),
+      d_bps(labelled_bits_per_symbol(constellation, "burst_demapper")),
       d_coded_bits(coded_bits),
       d_symbols_per_packet((coded_bits + d_bps - 1) / d_bps),
       d_guard(guard_symbols),

@@ -6,6 +6,7 @@
  */
 
 #include "burst_mapper_impl.h"
+#include "constellation_util.h"
 #include "frame_keys.h"
 #include "pmt_util.h"
 #include <gnuradio/io_signature.h>
@@ -22,16 +23,6 @@ burst_mapper::sptr burst_mapper::make(digital::constellation_sptr constellation,
         constellation, coded_bits, guard_symbols);
 }
 
-static uint32_t checked_bits_per_symbol(const digital::constellation_sptr& c)
-{
-    if (!c || c->dimensionality() != 1 || c->points().size() < 2 ||
-        (c->points().size() & (c->points().size() - 1)) != 0) {
-        throw std::invalid_argument(
-            "burst_mapper: need a one-dimensional constellation of 2^b points");
-    }
-    return c->bits_per_symbol();
-}
-
 burst_mapper_impl::burst_mapper_impl(digital::constellation_sptr constellation,
                                      uint32_t coded_bits,
                                      uint32_t guard_symbols)
@@ -39,7 +30,7 @@ burst_mapper_impl::burst_mapper_impl(digital::constellation_sptr constellation,
                 gr::io_signature::make(1, 1, sizeof(uint8_t)),
                 gr::io_signature::make(1, 1, sizeof(gr_complex))),
       d_points(constellation ? constellation->points() : std::vector<gr_complex>()),
-      d_bps(checked_bits_per_symbol(constellation)),
+      d_bps(labelled_bits_per_symbol(constellation, "burst_mapper")),
       d_coded_bits(coded_bits),
       d_symbols_per_packet((coded_bits + d_bps - 1) / d_bps),
       d_guard(guard_symbols)
