@@ -2,10 +2,12 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT
+
+ROOT = Path(__file__).resolve().parent.parent
 
 EXAMPLES = sorted((ROOT / "examples").glob("*.grc"))
 

@@ -3,8 +3,9 @@ service client, not the generated examples."""
 
 import subprocess
 import sys
+from pathlib import Path
 
-from conftest import ROOT
+ROOT = Path(__file__).resolve().parent.parent
 
 CHECK = """
 import sys

@@ -1,12 +1,14 @@
 """The GRC block files: valid YAML, documented, installed, and making real blocks."""
 
 import re
+from pathlib import Path
 
 import pmt
 import pytest
 import yaml
-from conftest import ROOT
 from gnuradio import blocks, gr, tokcom
+
+ROOT = Path(__file__).resolve().parent.parent
 
 BLOCK_FILES = sorted((ROOT / "grc").glob("*.block.yml"))
 

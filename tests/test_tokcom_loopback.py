@@ -11,15 +11,16 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pmt
 import pytest
-from conftest import ROOT
 from gnuradio import blocks
 
 from gnuradio.tokcom.models import default_model_dir
 from gnuradio.tokcom.service.client import ServiceClient
 
+ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "examples"))
 from loopback_sim import loopback_sim  # noqa: E402
 

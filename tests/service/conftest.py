@@ -15,16 +15,13 @@ import time
 from pathlib import Path
 
 import pytest
+from svc_wire import MAX_MESSAGE_BYTES, MAX_REQUEST_FRAMES
 
 from gnuradio.tokcom.service import ServiceClient, ServiceTimeout
 
 HERE = Path(__file__).resolve().parent
 READY_TIMEOUT_S = 90.0
 STOP_TIMEOUT_S = 15.0
-
-# The shared server's limits (small, so the limit tests stay small).
-MAX_MESSAGE_BYTES = 256 * 1024
-MAX_REQUEST_FRAMES = 16
 
 
 def free_port() -> int:
@@ -68,16 +65,16 @@ class ServerProcess:
                     continue
         raise RuntimeError("server not ready in time:\n" + self.log_text())
 
-    def signal(self, sig) -> None:
+    def send_signal(self, sig) -> None:
         if self.proc.poll() is None:
             os.kill(self.proc.pid, sig)
 
     def stop(self, sig=signal.SIGTERM) -> int:
-        self.signal(sig)
+        self.send_signal(sig)
         try:
             rc = self.proc.wait(STOP_TIMEOUT_S)
         except subprocess.TimeoutExpired:
-            self.signal(signal.SIGKILL)
+            self.send_signal(signal.SIGKILL)
             rc = self.proc.wait(STOP_TIMEOUT_S)
         self._log.close()
         return rc

@@ -5,8 +5,17 @@ import json
 import numpy as np
 import pytest
 import zmq
-from conftest import MAX_MESSAGE_BYTES, MAX_REQUEST_FRAMES
-from wire import GRID, NCLASS, Q, desc, exchange, header, predict_frames
+from svc_wire import (
+    GRID,
+    MAX_MESSAGE_BYTES,
+    MAX_REQUEST_FRAMES,
+    NCLASS,
+    Q,
+    desc,
+    exchange,
+    header,
+    predict_frames,
+)
 
 
 def _js(obj) -> bytes:
@@ -132,8 +141,8 @@ CASES = [
     ("steps float", lambda: _params(steps=4.0), "BAD_REQUEST", "req-1"),
     ("unknown schedule", lambda: _params(schedule="linear"), "BAD_REQUEST", "req-1"),
     ("negative temperature", lambda: _params(temperature=-1), "BAD_REQUEST", "req-1"),
-    ("NaN temperature", lambda: [b"", _with_header()[1].replace(b'"params"', b'"x"')
-                                 [:-1] + b', "params": {"temperature": NaN}}'],
+    ("NaN temperature (not JSON)",
+     lambda: [b"", b'{"version": 1, "op": "predict", "id": "r", "params": {"temperature": NaN}}'],
      "BAD_REQUEST", None),
     ("negative seed", lambda: _params(seed=-1), "BAD_REQUEST", "req-1"),
     ("unknown param", lambda: _params(step=4), "BAD_REQUEST", "req-1"),
@@ -185,3 +194,36 @@ def test_server_still_serves_after_the_table(raw, server):
     assert [a["name"] for a in reply["arrays"]] == ["tokens", "confidence"]
     assert len(payloads) == 2
     assert server.proc.poll() is None
+
+
+def test_req_socket_client(server):
+    # A REQ socket adds the empty delimiter itself (docs/protocol.md, "Message layout").
+    ctx = zmq.Context()
+    sock = ctx.socket(zmq.REQ)
+    sock.linger = 0
+    try:
+        sock.connect(server.endpoint)
+        sock.send_multipart(predict_frames(rid="req-socket")[1:])
+        assert sock.poll(10000)
+        reply = sock.recv_multipart()
+        h = json.loads(reply[0])
+        assert h["status"] == "ok" and h["id"] == "req-socket" and len(reply) == 3
+    finally:
+        sock.close()
+        ctx.term()
+
+
+def test_random_garbage_on_the_wire(raw):
+    # Seeded random multipart messages: one reply each, and the server keeps serving.
+    g = np.random.default_rng(0)
+    for i in range(100):
+        n = int(g.integers(1, 5))
+        frames = [g.bytes(int(g.integers(0, 40))) for _ in range(n)]
+        if i % 2:
+            frames[0] = b""  # delimiter first, like a real client: header is garbage
+        raw.send_multipart(frames)
+        assert raw.poll(10000), frames
+        reply = raw.recv_multipart()
+        assert json.loads(reply[-1])["status"] == "error", (frames, reply)
+    reply, _ = exchange(raw, predict_frames(rid="after-garbage"))
+    assert reply["status"] == "ok"

@@ -16,6 +16,9 @@ a request gets no reply within ``timeout`` seconds, the socket is closed and reo
 sent again with its original id.  A reply is accepted only while its id is outstanding,
 so each future is resolved exactly once; late duplicates are counted in ``discarded``.
 After ``retries`` resends a request fails with :class:`ServiceTimeout`.
+
+``timeout`` must exceed the server's compute time for the largest request (plus queueing
+behind other clients): a request that times out is computed again, not cancelled.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import contextlib
 import itertools
 import logging
 import math
+import operator
 import os
 import threading
 import time
@@ -64,6 +68,7 @@ class PredictResult(NamedTuple):
     tokens: np.ndarray  # uint16, received positions unchanged
     confidence: np.ndarray  # float32, 1.0 at received positions
     batch_frames: int = 1  # frames in the server batch this request ran in (diagnostics)
+    server_ms: float = 0.0  # time the request spent in the server, receipt to reply
 
 
 @dataclass
@@ -147,7 +152,7 @@ def _take(arrays: dict, name: str) -> np.ndarray:
 
 
 class ServiceClient:
-    def __init__(self, endpoint: str = DEFAULT_ENDPOINT, *, timeout: float = 5.0,
+    def __init__(self, endpoint: str = DEFAULT_ENDPOINT, *, timeout: float = 10.0,
                  retries: int = 3, max_outstanding: int = 32,
                  curve: CurveClientKeys | None = None, context: zmq.Context | None = None):
         if timeout <= 0 or retries < 0 or max_outstanding < 1:
@@ -211,8 +216,8 @@ class ServiceClient:
                         block: bool = True) -> Future:
         imgs, single = _images_array(images)
 
-        def decode(result, arrays):
-            tok = _take(arrays, "tokens")
+        def decode(result, out):
+            tok = _take(out, "tokens")
             return tok[0] if single else tok
 
         return self._submit(OP_TOKENIZE, [("images", "uint8", imgs)], None, decode, timeout,
@@ -222,8 +227,8 @@ class ServiceClient:
                           block: bool = True) -> Future:
         tok, single = _tokens_array(tokens)
 
-        def decode(result, arrays):
-            img = _take(arrays, "images")
+        def decode(result, out):
+            img = _take(out, "images")
             return img[0] if single else img
 
         return self._submit(OP_DETOKENIZE, [("tokens", "uint16", tok)], None, decode, timeout,
@@ -243,14 +248,16 @@ class ServiceClient:
         lab = _labels_array(labels, tok.shape[0])
         if lab is not None:
             arrays.append(("labels", "int32", lab))
-        params = {k: v for k, v in (("steps", steps), ("schedule", schedule),
-                                    ("temperature", temperature), ("seed", seed))
-                  if v is not None}
+        # Plain Python scalars for JSON (numpy integers are welcome, floats for ints are not).
+        params = {k: conv(v) for k, v, conv in (
+            ("steps", steps, operator.index), ("schedule", schedule, str),
+            ("temperature", temperature, float), ("seed", seed, operator.index))
+            if v is not None}
 
-        def decode(result, arrays):
-            t, c = _take(arrays, "tokens"), _take(arrays, "confidence")
-            n = int(result.get("batch_frames", 1))
-            return PredictResult(t[0], c[0], n) if single else PredictResult(t, c, n)
+        def decode(result, out):
+            t, c = _take(out, "tokens"), _take(out, "confidence")
+            n, ms = int(result.get("batch_frames", 1)), float(result.get("server_ms", 0.0))
+            return PredictResult(t[0], c[0], n, ms) if single else PredictResult(t, c, n, ms)
 
         return self._submit(OP_PREDICT, arrays, params, decode, timeout, block)
 
@@ -347,7 +354,7 @@ class ServiceClient:
                     poller.unregister(sock)
                     sock = self._recover(sock, calls, expired)
                     poller.register(sock, zmq.POLLIN)
-        except Exception:  # noqa: BLE001 - never leave callers waiting on a dead thread
+        except Exception:  # never leave callers waiting on a dead thread
             log.exception("client I/O thread failed")
         finally:
             sock.close(linger=0)
@@ -400,7 +407,7 @@ class ServiceClient:
             result = self._decode_reply(call, header, frames[2:])
         except ServiceError as exc:
             _resolve(call.future, exc=exc)
-        except Exception as exc:  # noqa: BLE001 - a broken reply fails only its own call
+        except Exception as exc:  # a broken reply fails only its own call
             _resolve(call.future, exc=ServiceError(BAD_REPLY, f"{type(exc).__name__}: {exc}"))
         else:
             _resolve(call.future, result)
@@ -414,7 +421,7 @@ class ServiceClient:
         if status != STATUS_OK:
             raise ServiceError(BAD_REPLY, f"unknown status {status!r}")
         try:
-            arrays = decode_arrays(parse_array_descs(header.get("arrays")), payloads)
+            arrays = decode_arrays(parse_array_descs(header.get("arrays", [])), payloads)
         except ProtocolError as exc:
             raise ServiceError(BAD_REPLY, exc.message) from None
         result = header.get("result") or {}

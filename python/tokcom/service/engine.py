@@ -55,7 +55,7 @@ def _digest(paths) -> str:
 class ModelEngine:
     def __init__(self, tokenizer: VQModel, transformer: MaskTransformer,
                  geometry: ImageGeometry, model_id: str, class_names=(), device: str = "cpu",
-                 defaults: dict | None = None):
+                 defaults: dict | None = None, bf16: bool = False, fill_token: int = 0):
         tcfg, mcfg = tokenizer.config, transformer.config
         if (mcfg.grid_h, mcfg.grid_w) != tuple(tcfg.grid):
             raise ValueError(f"transformer grid {(mcfg.grid_h, mcfg.grid_w)} != tokenizer grid "
@@ -75,12 +75,19 @@ class ModelEngine:
         self.model_id = model_id
         self.class_names = tuple(class_names)
         self.defaults = {**_mask_predict_defaults(), **(defaults or {})}
+        # bfloat16 autocast for the transformer: ~1.4x faster per single frame on CPUs with
+        # AVX512-BF16 (batched calls measured slower), and the logits round differently,
+        # so predictions can differ from float32.
+        self.bf16 = bf16
+        if not 0 <= fill_token < mcfg.codebook_size:
+            raise ValueError(f"fill token {fill_token} outside the codebook")
+        self.fill_token = int(fill_token)
 
     # -- construction -------------------------------------------------------------------
 
     @classmethod
     def from_bundle(cls, directory=None, device: str = "cpu", model_id: str | None = None,
-                    defaults: dict | None = None) -> ModelEngine:
+                    defaults: dict | None = None, bf16: bool = False) -> ModelEngine:
         d = Path(directory) if directory is not None else default_model_dir()
         b = load_bundle(d, with_classifier=False)
         files = [d / n for n in ("config.json", "tokenizer.pt", "transformer.pt")]
@@ -89,12 +96,12 @@ class ModelEngine:
         merged = {**b.config.notes.get("decoding", {}), **(defaults or {})}
         log.info("loaded bundle %s (model id %s)", d, mid)
         return cls(b.tokenizer, b.transformer, b.config.geometry, mid, b.config.class_names,
-                   device, merged)
+                   device, merged, bf16, b.config.fill_token)
 
     @classmethod
     def from_checkpoints(cls, vqgan_path, maskgit_path, device: str = "cpu",
                          model_id: str | None = None, trust_pickles: bool = False,
-                         defaults: dict | None = None) -> ModelEngine:
+                         defaults: dict | None = None, bf16: bool = False) -> ModelEngine:
         """Public taming VQGAN f16/1024 + Halton-MaskGIT v1.0 base checkpoints (256x256 RGB)."""
         tok = load_vqgan(vqgan_path, taming_vqgan_f16_1024(), weights_only=not trust_pickles)
         tr = load_maskgit(maskgit_path, halton_maskgit_v1_base(),
@@ -102,7 +109,7 @@ class ModelEngine:
         geometry = ImageGeometry(image_size=tok.config.resolution, pad=0)
         mid = model_id or f"vqgan-maskgit@{_digest([vqgan_path, maskgit_path])}"
         log.info("loaded checkpoints %s + %s (model id %s)", vqgan_path, maskgit_path, mid)
-        return cls(tok, tr, geometry, mid, (), device, defaults)
+        return cls(tok, tr, geometry, mid, (), device, defaults, bf16)
 
     # -- description --------------------------------------------------------------------
 
@@ -116,7 +123,7 @@ class ModelEngine:
             image_channels=tcfg.in_channels, default_steps=int(d["steps"]),
             default_schedule=str(d["schedule"]), default_temperature=float(d["temperature"]),
             default_seed=int(d["seed"] or 0), schedules=tuple(SCHEDULES),
-            class_names=self.class_names, limits=limits)
+            class_names=self.class_names, fill_token=self.fill_token, limits=limits)
 
     # -- operations ---------------------------------------------------------------------
 
@@ -145,7 +152,8 @@ class ModelEngine:
         t = torch.from_numpy(tokens.astype(np.int64))
         m = torch.from_numpy(np.array(mask, dtype=np.bool_))
         lab = None if labels is None else torch.from_numpy(labels.astype(np.int64))
-        with torch.inference_mode():
+        with torch.inference_mode(), torch.autocast(self.device.type, dtype=torch.bfloat16,
+                                                     enabled=self.bf16):
             filled, conf = mask_predict(self.transformer, t, m, lab, steps=steps,
                                         schedule=schedule, temperature=temperature, seed=seed)
         return (filled.cpu().numpy().astype(np.uint16),

@@ -111,9 +111,7 @@ def encode_header(obj: dict) -> bytes:
 
 
 def parse_array_descs(value) -> list[ArrayDesc]:
-    """Validate the header's ``arrays`` list (absent = no arrays)."""
-    if value is None:
-        return []
+    """Validate the header's ``arrays`` list (pass ``[]`` when the key is absent)."""
     if not isinstance(value, list):
         raise ProtocolError(BAD_REQUEST, "'arrays' must be a list")
     if len(value) > MAX_ARRAYS:
@@ -181,7 +179,8 @@ def ok_reply_frames(op: str, request_id: str, arrays=(), result: dict | None = N
 
 
 def error_reply_frames(err: ProtocolError) -> list:
-    error = {"code": err.code, "message": err.message}
+    # Messages may quote client input; keep replies small whatever was sent.
+    error = {"code": err.code, "message": err.message[:500]}
     if err.code == UNSUPPORTED_VERSION:
         error["supported_versions"] = list(SUPPORTED_VERSIONS)
     header = {"version": PROTOCOL_VERSION, "op": err.op, "id": err.request_id,

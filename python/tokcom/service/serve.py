@@ -13,6 +13,7 @@ import argparse
 import logging
 import signal
 import threading
+from pathlib import Path
 
 import zmq
 
@@ -46,6 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:N")
     m.add_argument("--threads", type=int, default=None,
                    help="torch intra-op threads (default: torch's choice)")
+    m.add_argument("--bf16", action="store_true",
+                   help="run the transformer under bfloat16 autocast (single frames faster "
+                        "on CPUs with AVX512-BF16, batches may be slower; predictions may "
+                        "differ slightly from float32)")
     m.add_argument("--steps", type=int, default=None, help="default decoding steps")
     m.add_argument("--schedule", default=None, help="default schedule (cosine, arccos)")
     m.add_argument("--temperature", type=float, default=None,
@@ -78,6 +83,9 @@ def _check_args(p: argparse.ArgumentParser, args) -> None:
         p.error("use either --model or --vqgan/--maskgit")
     if args.curve_clients and not args.curve_secret_key:
         p.error("--curve-clients needs --curve-secret-key")
+    if args.curve_clients and not sorted(Path(args.curve_clients).glob("*.key")):
+        # zmq.auth would only log this and then refuse every client.
+        p.error(f"--curve-clients {args.curve_clients}: no *.key public key files there")
     if args.curve_secret_key and not zmq.has("curve"):
         p.error("this libzmq has no CURVE support")
     if not is_loopback_endpoint(args.bind) and not args.curve_secret_key and not args.insecure:
@@ -131,8 +139,9 @@ def _load_engine(args):
         if args.vqgan is not None:
             return ModelEngine.from_checkpoints(args.vqgan, args.maskgit, args.device,
                                                 args.model_id, args.trust_checkpoint_pickles,
-                                                defaults)
-        return ModelEngine.from_bundle(args.model, args.device, args.model_id, defaults)
+                                                defaults, args.bf16)
+        return ModelEngine.from_bundle(args.model, args.device, args.model_id, defaults,
+                                       args.bf16)
     except (OSError, CheckpointError, KeyError, TypeError) as exc:
         raise ValueError(f"cannot load the model: {exc}") from exc
 
@@ -151,6 +160,9 @@ def main(argv=None) -> int:
         log.info("wrote %s (public: give to the other side) and %s (secret: keep)", pub, sec)
         return 0
     _check_args(p, args)
+    if not is_loopback_endpoint(args.bind) and not args.curve_secret_key:
+        log.warning("listening on %s without CURVE (--insecure): anyone who can reach it "
+                    "can use the service and read its traffic", args.bind)
 
     stop = _StopFlag()
     stop.install()  # before the slow model load, so an early SIGTERM still exits 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from collections.abc import Callable
 
 import numpy as np
@@ -35,7 +36,7 @@ log = logging.getLogger("tokcom.service")
 
 IDLE_POLL_MS = 100  # how often an idle loop re-checks the stop flag
 DRAIN_LIMIT = 256  # messages read per wake-up before running work (bounds reply latency)
-HWM = 10000
+HWM = 1000  # messages queued per peer; bounds memory a flooding peer can pin
 
 
 def split_envelope(frames: list) -> tuple[list, list]:
@@ -48,6 +49,11 @@ def split_envelope(frames: list) -> tuple[list, list]:
         if len(f) == 0:
             return frames[: i + 1], frames[i + 1:]
     return [frames[0], b""], None
+
+
+def _ms_since(t: float) -> float:
+    """Time in the server (receipt to reply) for the reply's ``server_ms`` diagnostics."""
+    return round(1e3 * (time.monotonic() - t), 3)
 
 
 class ServiceServer:
@@ -136,6 +142,7 @@ class ServiceServer:
             self._handle(frames, pending)
 
     def _handle(self, frames: list, pending: list[PendingPredict]) -> None:
+        received = time.monotonic()
         envelope, body = split_envelope(frames)
         try:
             if body is None:
@@ -145,29 +152,36 @@ class ServiceServer:
             self.stats.request(exc.op)
             self._send_error(envelope, exc)
             return
+        except Exception as exc:  # a validation bug must not take the server down
+            log.exception("request parsing failed")
+            self.stats.request(None)
+            self._send_error(envelope, ProtocolError(INTERNAL, f"{type(exc).__name__}: {exc}"))
+            return
         self.stats.request(req.op)
         if req.op == OP_PREDICT:
-            pending.append(PendingPredict(envelope, req))
+            pending.append(PendingPredict(envelope, req, received))
             self.window.seen(bytes(envelope[0]))
             return
         try:
-            reply = self._execute(req)
-        except Exception as exc:  # noqa: BLE001 - a failing op must not stop the server
+            reply = self._execute(req, received)
+        except Exception as exc:  # a failing op must not stop the server
             log.exception("op %s failed", req.op)
             self._send_error(envelope, ProtocolError(INTERNAL, f"{type(exc).__name__}: {exc}",
                                                      req.request_id, req.op))
             return
         self._send(envelope, reply)
 
-    def _execute(self, req: Request) -> list:
+    def _execute(self, req: Request, received: float) -> list:
         if req.op == OP_INFO:
             return ok_reply_frames(req.op, req.request_id, result=self.spec.info())
         if req.op == OP_TOKENIZE:
             tokens = self.engine.tokenize(req.arrays["images"])
-            return ok_reply_frames(req.op, req.request_id, [("tokens", "uint16", tokens)])
+            return ok_reply_frames(req.op, req.request_id, [("tokens", "uint16", tokens)],
+                                   {"server_ms": _ms_since(received)})
         if req.op == OP_DETOKENIZE:
             images = self.engine.detokenize(req.arrays["tokens"])
-            return ok_reply_frames(req.op, req.request_id, [("images", "uint8", images)])
+            return ok_reply_frames(req.op, req.request_id, [("images", "uint8", images)],
+                                   {"server_ms": _ms_since(received)})
         raise AssertionError(f"unhandled op {req.op}")
 
     def _run_predicts(self, pending: list[PendingPredict]) -> None:
@@ -183,7 +197,7 @@ class ServiceServer:
                         r.arrays["labels"] if "labels" in r.arrays
                         else np.full(r.frames, -1, np.int32) for r in reqs])
                 filled, conf = self.engine.predict(tokens, mask, labels, **reqs[0].params)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:  # fail this batch's requests, keep serving
                 log.exception("predict batch of %d frames failed", frames)
                 for p in batch:
                     self._send_error(p.envelope, ProtocolError(
@@ -198,7 +212,8 @@ class ServiceServer:
                     OP_PREDICT, p.request.request_id,
                     [("tokens", "uint16", filled[start:start + n]),
                      ("confidence", "float32", conf[start:start + n])],
-                    result={"batch_frames": frames, "batch_requests": len(batch)})
+                    result={"batch_frames": frames, "batch_requests": len(batch),
+                            "server_ms": _ms_since(p.arrived)})
                 self._send(p.envelope, reply)
                 start += n
 

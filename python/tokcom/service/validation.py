@@ -70,12 +70,14 @@ class ModelSpec:
     default_seed: int
     schedules: tuple[str, ...]
     class_names: tuple[str, ...] = ()
+    fill_token: int = 0  # what the "VQ-only" baseline puts at lost positions
     limits: Limits = field(default_factory=Limits)
 
     def info(self) -> dict:
         return {
             "model_id": self.model_id, "grid_h": self.grid_h, "grid_w": self.grid_w,
-            "codebook_size": self.codebook_size, "num_classes": self.num_classes,
+            "codebook_size": self.codebook_size, "fill_token": self.fill_token,
+            "num_classes": self.num_classes,
             "class_names": list(self.class_names), "image_height": self.image_height,
             "image_width": self.image_width, "image_channels": self.image_channels,
             "defaults": {"steps": self.default_steps, "schedule": self.default_schedule,
@@ -184,8 +186,9 @@ def _predict_params(params: dict, spec: ModelSpec) -> dict:
     if not isinstance(schedule, str) or schedule not in spec.schedules:
         raise _bad(f"params.schedule must be one of {list(spec.schedules)}, got {schedule!r}")
     temp = params.get("temperature", spec.default_temperature)
-    if (not (is_int(temp) or isinstance(temp, float)) or not math.isfinite(temp)
-            or not 0 <= temp <= lim.max_temperature):
+    # Range before isfinite: a JSON integer may be too large for a float (OverflowError).
+    if (not (is_int(temp) or isinstance(temp, float))
+            or not 0 <= temp <= lim.max_temperature or not math.isfinite(temp)):
         raise _bad(f"params.temperature must be a number in [0, {lim.max_temperature}], "
                    f"got {temp!r}")
     seed = params.get("seed", spec.default_seed)
@@ -233,7 +236,7 @@ def _parse(frames: Sequence, spec: ModelSpec, err_ctx: dict) -> Request:
     if not isinstance(params, dict):
         raise _bad("'params' must be an object")
 
-    descs = parse_array_descs(header.get("arrays"))
+    descs = parse_array_descs(header.get("arrays", []))
     validator = _VALIDATORS[op]
     if validator is None:
         if descs:

@@ -13,6 +13,10 @@ Q = 64
 NCLASS = 10
 IMAGE = (28, 28)
 
+# The shared server's limits (small, so the limit tests stay small).
+MAX_MESSAGE_BYTES = 256 * 1024
+MAX_REQUEST_FRAMES = 16
+
 
 def header(op="predict", rid="req-1", version=1, arrays=None, params=None, **extra) -> dict:
     h = {"version": version, "op": op, "id": rid}
