@@ -44,7 +44,7 @@ def test_coded_link_example_prints_per_and_ter(grc_env):
     assert result.returncode == 0, result.stderr
     line = next(x for x in result.stdout.splitlines() if x.startswith("Es/N0"))
     words = line.split()
-    fields = dict(zip(words[::2], words[1::2], strict=False))
+    fields = dict(zip(words[::2], words[1::2], strict=True))
     assert int(fields["packets"]) == 20 * 64 and int(fields["frames"]) == 20
     # PER at 6 dB is 0.152 [0.147, 0.157] (docs/link.md); 1280 packets: +-0.03 at 3 sd.
     assert 0.10 < float(fields["PER"]) < 0.21, line
