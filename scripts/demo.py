@@ -84,7 +84,7 @@ def plot(rows, path):
     a.set_yscale("log")
     a.grid(True, alpha=0.3)
     a.legend()
-    b.plot(x, [r["psnr_received"] for r in rows], "s--", label="VQ-only (lost tokens = 0)")
+    b.plot(x, [r["psnr_received"] for r in rows], "s--", label="VQ-only (lost tokens = fill token)")
     b.plot(x, [r["psnr_predicted"] for r in rows], "^-", label="MaskGIT prediction")
     b.plot(x, [r["psnr_lossless"] for r in rows], ":", label="no loss")
     b.set_xlabel("Es/N0 (dB)")
