@@ -14,10 +14,8 @@ import argparse
 import csv
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -27,34 +25,10 @@ sys.path.insert(0, str(ROOT / "examples"))
 from loopback_sim import loopback_sim  # noqa: E402  (grcc output, not a package)
 
 from gnuradio.tokcom.service.client import ServiceClient  # noqa: E402
+from gnuradio.tokcom.service.launch import free_loopback_endpoint, start_service  # noqa: E402
 
 # Es/N0 where the link's PER is about 5 %, 20 % and 40 % (docs/link.md)
 DEFAULT_SNRS = "6.8,5.8,5.0"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_service(endpoint, log_path, model=None):
-    cmd = [sys.executable, "-m", "gnuradio.tokcom.service.serve", "--bind", endpoint]
-    if model:
-        cmd += ["--model", model]
-    log = open(log_path, "w")  # noqa: SIM115  (lives as long as the service)
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
-    with ServiceClient(endpoint, timeout=2.0, retries=0) as client:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise RuntimeError(f"tokcom-serve exited ({proc.returncode}); see {log_path}")
-            try:
-                return proc, client.info()
-            except Exception:  # noqa: BLE001  (not up yet)
-                time.sleep(0.5)
-    proc.kill()
-    raise RuntimeError(f"tokcom-serve did not answer within 120 s; see {log_path}")
 
 
 def grid(png_dir: Path, out: Path, rows=6):
@@ -108,10 +82,15 @@ def main(argv=None):
     out.mkdir(parents=True, exist_ok=True)
 
     proc = None
-    endpoint = args.service or f"tcp://127.0.0.1:{free_port()}"
+    endpoint = args.service or free_loopback_endpoint()
     if args.service is None:
-        print(f"starting tokcom-serve on {endpoint} (log: {out / 'service.log'}) ...")
-        proc, info = start_service(endpoint, out / "service.log", args.model)
+        log_path = out / "service.log"
+        print(f"starting tokcom-serve on {endpoint} (log: {log_path}) ...")
+        with open(log_path, "w") as log:
+            try:
+                proc, _, info = start_service(endpoint, model=args.model, log=log)
+            except RuntimeError as err:
+                raise SystemExit(f"{err}; see {log_path}") from None
     else:
         with ServiceClient(endpoint, timeout=5.0) as client:
             info = client.info()

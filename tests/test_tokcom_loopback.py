@@ -6,7 +6,6 @@ Runs examples/loopback_sim.py's flowgraph against a real tokcom-serve process on
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -18,7 +17,7 @@ import pytest
 from gnuradio import blocks
 
 from gnuradio.tokcom.models import default_model_dir
-from gnuradio.tokcom.service.client import ServiceClient
+from gnuradio.tokcom.service.launch import start_service as start_local_service
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "examples"))
@@ -29,23 +28,9 @@ pytestmark = pytest.mark.skipif(not (default_model_dir() / "config.json").exists
 
 
 def start_service(endpoint=None):
-    if endpoint is None:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            endpoint = f"tcp://127.0.0.1:{s.getsockname()[1]}"
     env = dict(os.environ, OMP_NUM_THREADS="1")
-    proc = subprocess.Popen([sys.executable, "-m", "gnuradio.tokcom.service.serve",
-                             "--bind", endpoint, "--threads", "1"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    with ServiceClient(endpoint, timeout=2.0, retries=0) as client:
-        for _ in range(60):
-            try:
-                client.info()
-                return proc, endpoint
-            except Exception:  # noqa: BLE001  (still loading)
-                time.sleep(0.5)
-    proc.kill()
-    raise RuntimeError("tokcom-serve did not come up")
+    proc, endpoint, _ = start_local_service(endpoint, extra_args=["--threads", "1"], env=env)
+    return proc, endpoint
 
 
 @pytest.fixture

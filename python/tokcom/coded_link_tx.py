@@ -47,6 +47,3 @@ class coded_link_tx(gr.hier_block2):
         self.msg_connect(self, "in", self.source, "in")
         self.msg_connect(self.source, "frames", self.mapper, "frames")
 
-    def symbols_per_packet(self) -> int:
-        bps = self.constellation.bits_per_symbol()
-        return -(-self.coded_bits // bps)

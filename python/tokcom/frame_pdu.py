@@ -5,6 +5,8 @@ C++ blocks use the same key names (lib/frame_keys.h). A frame PDU is
 also carries meta["mask"] (u8vector, 1 = token lost).
 """
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -91,3 +93,23 @@ def parse_frame_pdu(msg: "pmt.pmt_base") -> Frame:
         mask=mask,
         meta=meta,
     )
+
+
+class RecentFrames:
+    """Sent frames waiting for their received copy, by frame_id; the oldest are forgotten
+    beyond max_frames. Thread-safe (receivers may take from a worker thread)."""
+
+    def __init__(self, max_frames: int = 1024):
+        self.max_frames = max_frames
+        self._frames: OrderedDict[int, Frame] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def put(self, frame: Frame) -> None:
+        with self._lock:
+            self._frames[frame.frame_id] = frame
+            while len(self._frames) > self.max_frames:
+                self._frames.popitem(last=False)
+
+    def take(self, frame_id: int) -> Frame | None:
+        with self._lock:
+            return self._frames.pop(frame_id, None)

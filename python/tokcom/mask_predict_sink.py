@@ -3,7 +3,6 @@
 import queue
 import threading
 import time
-from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -11,12 +10,10 @@ import pmt
 from gnuradio import gr
 
 from .frame_metrics import FrameTotals
-from .frame_pdu import NO_LABEL, Frame, make_frame_pdu, parse_frame_pdu
+from .frame_pdu import NO_LABEL, Frame, RecentFrames, make_frame_pdu, parse_frame_pdu
 from .frame_quality import image_quality, token_error_rates
 from .service.client import ServiceClient
 from .service.errors import ServiceBusy
-
-MAX_REFERENCES = 1024
 
 
 class mask_predict_sink(gr.basic_block):
@@ -55,8 +52,7 @@ class mask_predict_sink(gr.basic_block):
         self.counts = dict(frames_in=0, frames_out=0, predicted=0, unpredicted=0,
                            malformed=0)
         self._totals = FrameTotals(channel_uses_per_frame)
-        self._refs = OrderedDict()
-        self._refs_lock = threading.Lock()
+        self._refs = RecentFrames(1024)
         self._work = queue.Queue()
         self._pending = 0
         self._pending_lock = threading.Lock()
@@ -98,10 +94,7 @@ class mask_predict_sink(gr.basic_block):
             frame = parse_frame_pdu(msg)
         except ValueError:
             return
-        with self._refs_lock:
-            self._refs[frame.frame_id] = frame
-            while len(self._refs) > MAX_REFERENCES:
-                self._refs.popitem(last=False)
+        self._refs.put(frame)
 
     def _handle_frame(self, msg):
         try:
@@ -166,8 +159,7 @@ class mask_predict_sink(gr.basic_block):
     def _finish(self, frame: Frame, mask, predicted, t0, status):
         received = np.where(mask, self.fill_token, frame.tokens).astype(np.uint16)
         tokens = received if predicted is None else np.asarray(predicted, np.uint16)
-        with self._refs_lock:
-            ref = self._refs.pop(frame.frame_id, None)
+        ref = self._refs.take(frame.frame_id)
         metrics = {"frame_id": frame.frame_id, "prediction": status,
                    "latency_ms": (time.monotonic() - t0) * 1e3,
                    "n_masked": int(mask.sum()), "label": frame.label}

@@ -1,15 +1,10 @@
 """Token error rate of received frames against the frames that were sent."""
 
-from collections import OrderedDict
-
 import numpy as np
 import pmt
 from gnuradio import gr
 
-from .frame_pdu import parse_frame_pdu
-
-# Reference frames kept while waiting for their received copy.
-MAX_PENDING_REFERENCES = 1024
+from .frame_pdu import RecentFrames, parse_frame_pdu
 
 
 class token_error_meter(gr.basic_block):
@@ -25,7 +20,7 @@ class token_error_meter(gr.basic_block):
     def __init__(self, log_frames=True):
         gr.basic_block.__init__(self, name="token_error_meter", in_sig=None, out_sig=None)
         self.log_frames = bool(log_frames)
-        self._refs = OrderedDict()
+        self._refs = RecentFrames(1024)
         self._totals = dict(frames=0, tokens=0, masked=0, wrong=0, no_reference=0, malformed=0)
         for port in ("ref", "in"):
             self.message_port_register_in(pmt.intern(port))
@@ -46,9 +41,7 @@ class token_error_meter(gr.basic_block):
             self._totals["malformed"] += 1
             self.logger.debug(f"dropped malformed reference frame: {err}")
             return
-        self._refs[frame.frame_id] = frame.tokens
-        while len(self._refs) > MAX_PENDING_REFERENCES:
-            self._refs.popitem(last=False)
+        self._refs.put(frame)
 
     def _handle_rx(self, msg):
         try:
@@ -57,7 +50,8 @@ class token_error_meter(gr.basic_block):
             self._totals["malformed"] += 1
             self.logger.debug(f"dropped malformed received frame: {err}")
             return
-        ref = self._refs.pop(frame.frame_id, None)
+        sent = self._refs.take(frame.frame_id)
+        ref = None if sent is None else sent.tokens
         if ref is None or ref.shape != frame.tokens.shape:
             self._totals["no_reference"] += 1
             self.logger.debug(f"frame {frame.frame_id}: no matching reference")
