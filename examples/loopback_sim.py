@@ -53,10 +53,10 @@ class loopback_sim(gr.top_block):
         # Blocks
         ##################################################
 
-        self.tx = tokcom.coded_link_tx(40, 'crc16', 'cc_k7', '16qam', 8)
+        self.tx = tokcom.coded_link_tx(40, 'crc16', 'cc_k7', '16qam', 8, True)
         self.source = tokcom.image_token_source(service, 'fashion-mnist', n_frames, 20, False, 0, 0, 10, 3)
         self.sink = tokcom.mask_predict_sink(service, bool(use_label), 0, 0, seed, 16, 2, 1, True, (-1), output_dir, 1992)
-        self.rx = tokcom.coded_link_rx(40, 'crc16', 'cc_k7', '16qam', 8, (10**(-esn0_db/10)), 16)
+        self.rx = tokcom.coded_link_rx(40, 'crc16', 'cc_k7', '16qam', 8, (10**(-esn0_db/10)), 16, True)
         self.packetizer = tokcom.token_packetizer(4, 'random', seed)
         self.metrics = tokcom.frame_metrics(1992, 10)
         self.depacketizer = tokcom.token_depacketizer(16, 16, 1024, 4, 'random', seed, 500)

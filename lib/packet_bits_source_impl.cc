@@ -8,6 +8,7 @@
 #include "frame_keys.h"
 #include "packet_bits_source_impl.h"
 #include "pmt_util.h"
+#include "scrambler.h"
 #include <gnuradio/io_signature.h>
 #include <algorithm>
 #include <cstring>
@@ -23,23 +24,27 @@ constexpr uint64_t MAX_PACKETS_PER_FRAME = 1u << 20;
 packet_bits_source::sptr packet_bits_source::make(uint32_t payload_bits,
                                                   uint32_t crc_width,
                                                   uint64_t crc_poly,
-                                                  uint32_t tail_bits)
+                                                  uint32_t tail_bits,
+                                                  bool scramble)
 {
     return gnuradio::make_block_sptr<packet_bits_source_impl>(
-        payload_bits, crc_width, crc_poly, tail_bits);
+        payload_bits, crc_width, crc_poly, tail_bits, scramble);
 }
 
 packet_bits_source_impl::packet_bits_source_impl(uint32_t payload_bits,
                                                  uint32_t crc_width,
                                                  uint64_t crc_poly,
-                                                 uint32_t tail_bits)
+                                                 uint32_t tail_bits,
+                                                 bool scramble)
     : gr::block("packet_bits_source",
                 gr::io_signature::make(0, 0, 0),
                 gr::io_signature::make(1, 1, sizeof(uint8_t))),
       d_payload_bits(payload_bits),
       d_tail_bits(tail_bits),
       d_block_bits(payload_bits + crc_width + tail_bits),
-      d_crc(crc_width, crc_poly)
+      d_crc(crc_width, crc_poly),
+      d_scramble(scramble ? scrambler_sequence(payload_bits + crc_width)
+                          : std::vector<uint8_t>())
 {
     if (payload_bits == 0) {
         throw std::invalid_argument("packet_bits_source: payload_bits must be >= 1");
@@ -102,6 +107,8 @@ void packet_bits_source_impl::take(const pmt::pmt_t& msg)
         out[i] = (payload[i / 8] >> (7 - i % 8)) & 1;
     }
     d_crc.write_bits(d_crc.compute(out, d_payload_bits), out + d_payload_bits);
+    // Payload and CRC only: the tail bits stay zero to terminate the trellis.
+    scramble_bits(out, d_scramble);
     d_filled[idx] = 1;
     if (++d_n_filled == d_n_packets) {
         finish_frame();
@@ -111,12 +118,14 @@ void packet_bits_source_impl::take(const pmt::pmt_t& msg)
 void packet_bits_source_impl::finish_frame()
 {
     // Filler keeps the frame layout: zero payload with the CRC inverted, so
-    // that the receiver's CRC check fails and the packet's tokens are masked.
+    // that the receiver's CRC check fails and the packet's tokens are masked;
+    // scrambled like any packet, so that descrambling gives that block back.
     for (uint32_t p = 0; p < d_n_packets; ++p) {
         if (!d_filled[p]) {
             uint8_t* out = &d_bits[static_cast<size_t>(p) * d_block_bits];
             const uint64_t parity = ~d_crc.compute(out, d_payload_bits);
             d_crc.write_bits(parity, out + d_payload_bits);
+            scramble_bits(out, d_scramble);
             ++d_packets_filled;
         }
     }

@@ -22,6 +22,8 @@ private:
     const uint32_t d_tail_bits;
     const uint32_t d_block_bits; // payload + CRC + tail
     bit_crc d_crc;
+    // Scrambling sequence of payload + CRC bits (empty: no scrambling).
+    const std::vector<uint8_t> d_scramble;
 
     // Frame being collected.
     bool d_open = false;
@@ -49,7 +51,8 @@ public:
     packet_bits_source_impl(uint32_t payload_bits,
                             uint32_t crc_width,
                             uint64_t crc_poly,
-                            uint32_t tail_bits);
+                            uint32_t tail_bits,
+                            bool scramble);
 
     int general_work(int noutput_items,
                      gr_vector_int& ninput_items,

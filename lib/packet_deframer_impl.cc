@@ -8,6 +8,7 @@
 #include "frame_keys.h"
 #include "packet_deframer_impl.h"
 #include "pmt_util.h"
+#include "scrambler.h"
 #include <gnuradio/io_signature.h>
 
 namespace gr {
@@ -16,22 +17,27 @@ namespace tokcom {
 packet_deframer::sptr packet_deframer::make(uint32_t payload_bits,
                                             uint32_t crc_width,
                                             uint64_t crc_poly,
-                                            uint32_t block_bits)
+                                            uint32_t block_bits,
+                                            bool scramble)
 {
     return gnuradio::make_block_sptr<packet_deframer_impl>(
-        payload_bits, crc_width, crc_poly, block_bits);
+        payload_bits, crc_width, crc_poly, block_bits, scramble);
 }
 
 packet_deframer_impl::packet_deframer_impl(uint32_t payload_bits,
                                            uint32_t crc_width,
                                            uint64_t crc_poly,
-                                           uint32_t block_bits)
+                                           uint32_t block_bits,
+                                           bool scramble)
     : gr::block("packet_deframer",
                 gr::io_signature::make(1, 1, sizeof(uint8_t)),
                 gr::io_signature::make(0, 0, 0)),
       d_payload_bits(payload_bits),
       d_block_bits(block_bits ? block_bits : payload_bits + crc_width),
       d_crc(crc_width, crc_poly),
+      d_scramble(scramble ? scrambler_sequence(payload_bits + crc_width)
+                          : std::vector<uint8_t>()),
+      d_descrambled(d_scramble.size()),
       d_payload((payload_bits + 7) / 8)
 {
     if (payload_bits == 0 || d_block_bits < payload_bits + crc_width) {
@@ -75,6 +81,13 @@ int packet_deframer_impl::general_work(int,
             ++d_frames_in;
         }
         const uint8_t* bits = in + consumed;
+        if (!d_scramble.empty()) {
+            // Descramble payload + CRC (the same XOR as the transmitter's).
+            for (size_t i = 0; i < d_scramble.size(); ++i) {
+                d_descrambled[i] = (bits[i] & 1) ^ d_scramble[i];
+            }
+            bits = d_descrambled.data();
+        }
         const bool ok =
             d_crc.compute(bits, d_payload_bits) == d_crc.read_bits(bits + d_payload_bits);
         std::fill(d_payload.begin(), d_payload.end(), 0);

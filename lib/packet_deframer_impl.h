@@ -21,6 +21,9 @@ private:
     const uint32_t d_payload_bits;
     const uint32_t d_block_bits;
     bit_crc d_crc;
+    // Scrambling sequence of payload + CRC bits (empty: no scrambling).
+    const std::vector<uint8_t> d_scramble;
+    std::vector<uint8_t> d_descrambled;
 
     bool d_in_frame = false;
     pmt::pmt_t d_meta;
@@ -36,7 +39,8 @@ public:
     packet_deframer_impl(uint32_t payload_bits,
                          uint32_t crc_width,
                          uint64_t crc_poly,
-                         uint32_t block_bits);
+                         uint32_t block_bits,
+                         bool scramble);
 
     void forecast(int noutput_items, gr_vector_int& ninput_items_required) override;
     int general_work(int noutput_items,

@@ -19,10 +19,13 @@ class coded_link_rx(gr.hier_block2):
     decoded by gr-fec's cc_decoder (8-bit soft input, quantised by the demapper with
     quant_scale), K=3 by gr-trellis' Viterbi on unquantised metrics. Every packet comes
     out, with crc_ok = False when its CRC fails; counters: packets_out(), packets_failed().
+    scramble (default True) descrambles payload and CRC before the CRC check; it must match
+    the transmitter's setting (docs/formats.md).
     """
 
     def __init__(self, payload_bits=40, crc="crc16", code="cc_k7", modulation="16qam",
-                 guard_symbols=8, noise_var=0.0, quant_scale=DEFAULT_QUANT_SCALE):
+                 guard_symbols=8, noise_var=0.0, quant_scale=DEFAULT_QUANT_SCALE,
+                 scramble=True):
         gr.hier_block2.__init__(self, "coded_link_rx",
                                 gr.io_signature(1, 1, gr.sizeof_gr_complex),
                                 gr.io_signature(0, 0, 0))
@@ -49,7 +52,8 @@ class coded_link_rx(gr.hier_block2):
             block_bits = steps  # the decoded tail bits are skipped by the deframer
         else:
             self.decoder = [digital.binary_slicer_fb()]
-        self.deframer = _cpp.packet_deframer(payload_bits, crc_width, crc_poly, block_bits)
+        self.deframer = _cpp.packet_deframer(payload_bits, crc_width, crc_poly, block_bits,
+                                             bool(scramble))
         self.connect(self, self.demapper, *self.decoder, self.deframer)
         self.message_port_register_hier_out("out")
         self.msg_connect(self.demapper, "frames", self.deframer, "frames")

@@ -14,10 +14,15 @@ class coded_link_tx(gr.hier_block2):
     K=3 (5, 7) via gr-trellis) -> Gray-labelled unit-energy symbols (TS 38.211). A frame's
     packets follow each other in pkt_idx order, then guard_symbols zeros; the first symbol
     carries the "tokcom_frame" tag with the frame meta. docs/link.md has the details.
+
+    scramble (default True): payload and CRC bits are XORed with the IEEE 802.11 additive
+    scrambler sequence (x^7 + x^4 + 1, restarted for every packet; docs/formats.md), so
+    that the symbols, and the error rate, do not depend on the payload. The receiver must
+    use the same setting.
     """
 
     def __init__(self, payload_bits=40, crc="crc16", code="cc_k7", modulation="16qam",
-                 guard_symbols=8):
+                 guard_symbols=8, scramble=True):
         gr.hier_block2.__init__(self, "coded_link_tx", gr.io_signature(0, 0, 0),
                                 gr.io_signature(1, 1, gr.sizeof_gr_complex))
         crc_width, crc_poly = crc_of(crc)
@@ -27,7 +32,8 @@ class coded_link_tx(gr.hier_block2):
         self.constellation = make_constellation(modulation)
         # gr-fec's terminated encoder appends the tail itself; gr-trellis needs it in the input.
         source_tail = self.code.tail_bits if code == "cc_k3" else 0
-        self.source = _cpp.packet_bits_source(payload_bits, crc_width, crc_poly, source_tail)
+        self.source = _cpp.packet_bits_source(payload_bits, crc_width, crc_poly, source_tail,
+                                              bool(scramble))
         self.mapper = _cpp.burst_mapper(self.constellation, self.coded_bits, guard_symbols)
 
         self.encoder = []  # the in-tree encoder blocks, in order

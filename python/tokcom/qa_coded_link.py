@@ -4,8 +4,8 @@
 #
 # SPDX-License-Identifier: GPL-3.0-or-later
 #
-"""The coded link blocks: CRC bit-exactness, noiseless round trips, max-log demapping,
-filler and malformed packets, channel alignment. (Error rates: tests/test_link_*.py.)"""
+"""The coded link blocks: CRC bit-exactness, the scrambler, noiseless round trips, max-log
+demapping, filler and malformed packets, channel alignment. (Error rates: tests/test_link_*.py.)"""
 
 import itertools
 import time
@@ -30,6 +30,14 @@ def packets(n, payload_bits, seed=0, frame_id=0, n_packets=None):
                                         pmt.from_uint64(n_packets)), pmt.cdr(pdu))
         pdus.append(pdu)
     return bits, pdus
+
+
+# IEEE 802.11-2016 17.3.5.5: the 127-bit sequence of the x^7 + x^4 + 1 data scrambler from
+# the all-ones initial state, as the standard prints it (leftmost used first).
+IEEE_802_11_SCRAMBLER = np.array([int(c) for c in (
+    "00001110 11110010 11001001 00000010 00100110 00101110 10110110 00001100 "
+    "11010100 11100111 10110100 00101010 11111010 01010001 10111000 1111111").replace(" ", "")],
+    np.uint8)
 
 
 def source_bits(source, pdus, n_bits):
@@ -81,22 +89,105 @@ class qa_coded_link(gr_unittest.TestCase):
         self.assertFalse(filler[:40].any())
         self.assertNotEqual(filler[40:].tolist(), spec_crc_bits(filler[:40], width, poly))
 
+    def test_scrambler_xors_payload_and_crc_with_the_802_11_sequence(self):
+        self.assertEqual(len(IEEE_802_11_SCRAMBLER), 127)
+        width, poly = CRCS["crc16"]
+        for payload_bits, tail in ((40, 0), (40, 2), (97, 2)):
+            n_bits = payload_bits + width
+            block = n_bits + tail
+            _, pdus = packets(8, payload_bits, seed=payload_bits + tail, n_packets=8)
+            plain, scrambled = (
+                source_bits(tokcom.packet_bits_source(payload_bits, width, poly, tail, s), pdus,
+                            8 * block).reshape(8, block) for s in (False, True))
+            for i in range(8):  # restarted for every packet; the tail bits stay zero
+                np.testing.assert_array_equal(plain[i, :n_bits] ^ scrambled[i, :n_bits],
+                                              IEEE_802_11_SCRAMBLER[:n_bits])
+                self.assertFalse(scrambled[i, n_bits:].any())
+        # gr-digital's own additive scrambler with the same LFSR parameters agrees.
+        ref = blocks.vector_sink_b()
+        tb = gr.top_block()
+        tb.connect(blocks.vector_source_b([0] * 127), digital.additive_scrambler_bb(0x09, 0x70, 6),
+                   ref)
+        tb.run()
+        np.testing.assert_array_equal(np.array(ref.data(), np.uint8), IEEE_802_11_SCRAMBLER)
+
+    def test_scrambled_filler_still_fails_and_deframer_descrambles(self):
+        width, poly = CRCS["crc16"]
+        bits, pdus = packets(4, 40, n_packets=4)
+        _, next_frame = packets(1, 40, frame_id=1, n_packets=4)
+        src = tokcom.packet_bits_source(40, width, poly, 0, True)
+        out = source_bits(src, pdus[:2] + pdus[3:] + next_frame, 4 * 56)  # packet 2 missing
+        filler = out[2 * 56:3 * 56] ^ IEEE_802_11_SCRAMBLER[:56]
+        self.assertFalse(filler[:40].any())
+        self.assertNotEqual(filler[40:].tolist(), spec_crc_bits(filler[:40], width, poly))
+        meta = pmt.to_pmt({"n_packets": 4, "frame_id": 0})
+        for scramble, expect in ((True, [True, True, False, True]), (False, [False] * 4)):
+            deframer = tokcom.packet_deframer(40, width, poly, 0, scramble)
+            sink = blocks.message_debug()
+            tb = gr.top_block()
+            tb.connect(blocks.vector_source_b(out.tolist()), deframer)
+            tb.msg_connect(deframer, "out", sink, "store")
+            deframer.to_basic_block()._post(pmt.intern("frames"), meta)
+            tb.run()
+            got = [pmt.to_python(pmt.car(sink.get_message(i)))["crc_ok"] for i in range(4)]
+            self.assertEqual(got, expect, scramble)
+            for i in (0, 1, 3):
+                payload = np.unpackbits(np.array(pmt.u8vector_elements(
+                    pmt.cdr(sink.get_message(i))), np.uint8))
+                if scramble:
+                    np.testing.assert_array_equal(payload, bits[i])
+
+    def test_scrambler_spreads_an_all_zero_payload_over_the_constellation(self):
+        const = make_constellation("16qam")
+        points = np.array(const.points())
+        zero_pdus = [packet_pdu(0, i, np.zeros(40, np.uint8)) for i in range(64)]
+        n_symbols = 64 * 31
+        for scramble in (False, True):
+            tx = tokcom.coded_link_tx(40, "crc16", "cc_k7", "16qam", 8, scramble)
+            sink = blocks.vector_sink_c()
+            run_stream([tx, sink], [(tx.source, "in", p) for p in zero_pdus],
+                       until=lambda sink=sink: len(sink.data()) >= n_symbols)
+            y = np.array(sink.data())[:n_symbols].reshape(64, 31)
+            # Same payload, same scrambling sequence: every packet has the same symbols.
+            self.assertTrue((y == y[0]).all())
+            labels = np.abs(y[0, :, None] - points[None, :]).argmin(axis=1)
+            counts = np.bincount(labels, minlength=16)
+            energy = np.mean(np.abs(y[0]) ** 2)
+            if not scramble:
+                # The problem: zero data bits give zero coded bits, so the 20 symbols before
+                # the CRC's are all label 0000, an inner point 7 dB below the average Es.
+                self.assertTrue((labels[:20] == 0).all())
+                self.assertAlmostEqual(abs(points[0]) ** 2, 0.2, places=6)
+                self.assertLess(energy, 0.7)
+            else:
+                self.assertGreaterEqual(np.count_nonzero(counts), 10)
+                self.assertLessEqual(counts.max(), 6)
+                self.assertAlmostEqual(energy, 1.0, delta=0.15)
+
+    def test_mismatched_scrambler_settings_fail_the_crc(self):
+        for code in ("cc_k7", "cc_k3"):
+            self.round_trip(code, "16qam", "crc16", scramble=(True, False))
+            self.round_trip(code, "16qam", "crc16", scramble=(False, True))
+
     def test_noiseless_round_trip_every_code_and_modulation(self):
         for code, modulation in itertools.product(("cc_k7", "cc_k3", "none"),
                                                   ("bpsk", "qpsk", "16qam")):
             self.round_trip(code, modulation, "crc16")
         for crc in ("none", "crc8", "crc11", "crc32"):
             self.round_trip("cc_k7", "16qam", crc, payload_bits=30)
+        for code in ("cc_k7", "cc_k3"):  # the scrambler is on by default: off on both ends
+            self.round_trip(code, "16qam", "crc16", scramble=(False, False))
 
-    def round_trip(self, code, modulation, crc, payload_bits=40):
+    def round_trip(self, code, modulation, crc, payload_bits=40, scramble=(True, True)):
         n = 2 * 64
         bits, pdus = packets(n, payload_bits, seed=7)
         for i, p in enumerate(pdus):  # frame 0 and frame 1
             meta = pmt.dict_add(pmt.car(p), pmt.intern("frame_id"), pmt.from_uint64(i // 64))
             meta = pmt.dict_add(meta, pmt.intern("pkt_idx"), pmt.from_uint64(i % 64))
             pdus[i] = pmt.cons(meta, pmt.cdr(p))
-        tx = tokcom.coded_link_tx(payload_bits, crc, code, modulation)
-        rx = tokcom.coded_link_rx(payload_bits, crc, code, modulation, noise_var=1e-3)
+        tx = tokcom.coded_link_tx(payload_bits, crc, code, modulation, scramble=scramble[0])
+        rx = tokcom.coded_link_rx(payload_bits, crc, code, modulation, noise_var=1e-3,
+                                  scramble=scramble[1])
         sink = blocks.message_debug()
         tb = gr.top_block()
         tb.connect(tx, rx)
@@ -109,8 +200,12 @@ class qa_coded_link(gr_unittest.TestCase):
             time.sleep(0.005)
         tb.stop()
         tb.wait()
-        label = (code, modulation, crc)
+        label = (code, modulation, crc, scramble)
         self.assertEqual(sink.num_messages(), n, label)
+        if scramble[0] != scramble[1]:  # a mismatch fails every packet
+            self.assertFalse(any(pmt.to_python(pmt.car(sink.get_message(i)))["crc_ok"]
+                                 for i in range(n)), label)
+            return
         for i in range(n):
             msg = sink.get_message(i)
             meta = pmt.to_python(pmt.car(msg))
@@ -154,15 +249,17 @@ class qa_coded_link(gr_unittest.TestCase):
     def test_all_zero_decoder_output_never_passes_crc(self):
         # An erased burst (all-zero samples) gives zero soft bits; a zero-initialised CRC
         # without inverted parity would accept the all-zero word the decoder makes of it.
-        for code in ("cc_k7", "cc_k3"):
-            rx = tokcom.coded_link_rx(40, "crc16", code, "16qam", noise_var=0.1)
+        # (Descrambled, that word is the scrambling sequence, which fails as well.)
+        for code, scramble in itertools.product(("cc_k7", "cc_k3"), (True, False)):
+            rx = tokcom.coded_link_rx(40, "crc16", code, "16qam", noise_var=0.1,
+                                      scramble=scramble)
             meta = pmt.to_pmt({"n_packets": 4, "frame_id": 0})
             tag = gr.tag_utils.python_to_tag((0, pmt.intern("tokcom_frame"), meta, pmt.PMT_NIL))
             src = blocks.vector_source_c([0j] * 200, False, 1, [tag])
             tb = gr.top_block()
             tb.connect(src, rx)
             tb.run()
-            self.assertEqual((rx.packets_out(), rx.packets_failed()), (4, 4), code)
+            self.assertEqual((rx.packets_out(), rx.packets_failed()), (4, 4), (code, scramble))
 
     def test_channel_keeps_tags_on_their_samples(self):
         x = (np.arange(400) + 1).astype(np.complex64)

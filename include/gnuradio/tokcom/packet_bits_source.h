@@ -29,6 +29,13 @@ namespace tokcom {
  * for the burst mapper. A frame is sent once all its packets are in, or when
  * a packet of another frame arrives; packets missing then are sent as filler
  * whose CRC never checks. Malformed packets are counted and dropped.
+ *
+ * With scramble = true, the payload and CRC bits of every packet (not the tail
+ * bits, which terminate the trellis) are XORed with the IEEE 802.11 additive
+ * scrambler sequence (x^7 + x^4 + 1, restarted from the same seed for every
+ * packet; docs/formats.md), so that the coded bits do not depend on the data:
+ * an all-zero payload would otherwise map to one constellation point. The
+ * packet_deframer must be given the same setting.
  */
 class TOKCOM_API packet_bits_source : virtual public gr::block
 {
@@ -38,7 +45,8 @@ public:
     static sptr make(uint32_t payload_bits,
                      uint32_t crc_width = 16,
                      uint64_t crc_poly = 0x1021,
-                     uint32_t tail_bits = 0);
+                     uint32_t tail_bits = 0,
+                     bool scramble = false);
 
     virtual uint64_t packets_in() const = 0;
     virtual uint64_t packets_malformed() const = 0;

@@ -27,6 +27,11 @@ namespace tokcom {
  * message port "out": one packet PDU per packet (docs/formats.md): meta = the
  * frame meta + pkt_idx + crc_ok, payload = the payload bits packed MSB first.
  * Packets whose CRC fails are sent too, with crc_ok = false.
+ *
+ * With scramble = true, the payload and CRC bits are descrambled (XORed with
+ * the IEEE 802.11 x^7 + x^4 + 1 sequence restarted for every packet, as by
+ * packet_bits_source with scramble = true) before the CRC check. A setting
+ * that differs from the transmitter's fails the CRC of (almost) every packet.
  */
 class TOKCOM_API packet_deframer : virtual public gr::block
 {
@@ -36,7 +41,8 @@ public:
     static sptr make(uint32_t payload_bits,
                      uint32_t crc_width = 16,
                      uint64_t crc_poly = 0x1021,
-                     uint32_t block_bits = 0);
+                     uint32_t block_bits = 0,
+                     bool scramble = false);
 
     virtual uint64_t packets_out() const = 0;
     virtual uint64_t packets_failed() const = 0;

@@ -11,7 +11,7 @@
 /* BINDTOOL_GEN_AUTOMATIC(0)                                                       */
 /* BINDTOOL_USE_PYGCCXML(0)                                                        */
 /* BINDTOOL_HEADER_FILE(packet_bits_source.h)                                        */
-/* BINDTOOL_HEADER_FILE_HASH(9c42e50746402be1498e0db403dce14a)                     */
+/* BINDTOOL_HEADER_FILE_HASH(f73d1c1d2d47a22e6932f84542f709b1)                     */
 /***********************************************************************************/
 
 #include <pybind11/pybind11.h>
@@ -37,6 +37,7 @@ void bind_packet_bits_source(py::module& m)
              py::arg("crc_width") = 16,
              py::arg("crc_poly") = 0x1021,
              py::arg("tail_bits") = 0,
+             py::arg("scramble") = false,
              D(packet_bits_source, make))
         .def("packets_in", &packet_bits_source::packets_in)
         .def("packets_malformed", &packet_bits_source::packets_malformed)

@@ -11,7 +11,7 @@
 /* BINDTOOL_GEN_AUTOMATIC(0)                                                       */
 /* BINDTOOL_USE_PYGCCXML(0)                                                        */
 /* BINDTOOL_HEADER_FILE(packet_deframer.h)                                        */
-/* BINDTOOL_HEADER_FILE_HASH(cc7b9a65297c9a331f02ca9e5b2495fb)                     */
+/* BINDTOOL_HEADER_FILE_HASH(0b888129c4c8054731a6cfbd10f258a6)                     */
 /***********************************************************************************/
 
 #include <pybind11/pybind11.h>
@@ -36,6 +36,7 @@ void bind_packet_deframer(py::module& m)
              py::arg("crc_width") = 16,
              py::arg("crc_poly") = 0x1021,
              py::arg("block_bits") = 0,
+             py::arg("scramble") = false,
              D(packet_deframer, make))
         .def("packets_out", &packet_deframer::packets_out)
         .def("packets_failed", &packet_deframer::packets_failed)
