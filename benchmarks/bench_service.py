@@ -66,6 +66,32 @@ def _paired(fn_a, fn_b, repeat: int, settle_s: float = 0.005):
     return a, b
 
 
+def _forward_flop(cfg, batch: int) -> float:
+    """Multiply-adds x 2 of one full forward pass (every position, output head included)."""
+    seq, d = cfg.seq_len, cfg.hidden_dim
+    block = 2 * seq * d * 3 * d + 2 * 2 * seq * seq * d + 2 * seq * d * d \
+        + 2 * 2 * seq * d * cfg.mlp_dim
+    mlps = 3 * 2 * seq * d * d  # input MLP (2 linears) and output MLP (1 linear)
+    head = 2 * (seq - 1) * d * (cfg.codebook_size + 1)
+    return batch * (cfg.depth * block + mlps + head)
+
+
+def _compute_rate(engine, repeat: int) -> dict:
+    """Achieved GFLOP/s of one transformer forward pass at batch 1 and 8 (in-process)."""
+    import torch
+
+    cfg = engine.transformer.config
+    fast = engine._fast
+    out = {}
+    for batch in (1, 8):
+        ids = torch.randint(0, cfg.codebook_size, (batch, cfg.seq_len))
+        with torch.inference_mode():
+            t = _pct(_latencies(lambda ids=ids: fast.logits_from_hidden(fast.hidden(ids)),
+                                repeat, warmup=2))[0]
+        out[batch] = (t, _forward_flop(cfg, batch) / 1e9)
+    return out
+
+
 class Server:
     def __init__(self, model_dir, threads: int, extra, log_dir: Path):
         self.endpoint = f"tcp://127.0.0.1:{_free_port()}"
@@ -168,6 +194,7 @@ def main(argv=None) -> int:
     mask = g.random(tokens.shape) < args.loss
     params = {"steps": steps, "schedule": spec.default_schedule, "temperature": 0.0, "seed": 0}
 
+    load_start = os.getloadavg()
     print(f"model: {what} ({spec.model_id}), grid {spec.grid_h}x{spec.grid_w}, "
           f"Q {spec.codebook_size}; {steps} steps {spec.default_schedule}, "
           f"{args.loss:.0%} masked; torch threads {args.threads}; "
@@ -176,6 +203,7 @@ def main(argv=None) -> int:
     tokens8, mask8 = np.repeat(tokens, 8, axis=0), np.repeat(mask, 8, axis=0)
     batch8 = _latencies(lambda: engine.predict(tokens8, mask8, None, **params),
                         max(5, args.repeat // 3), warmup=1)
+    rate = _compute_rate(engine, max(5, args.repeat // 3))
 
     results = {}
     srv = Server(model_dir, args.threads, ["--batch-window-ms", "2", "--max-batch", "16", *bf16],
@@ -225,6 +253,9 @@ def main(argv=None) -> int:
     cost8 = _pct(batch8)[0] / p50_i
     print(f"in-process batch of 8 frames: p50 {_pct(batch8)[0]:8.2f} ms = {cost8:.2f}x one "
           f"frame (batching can gain at most {8 / cost8:.2f}x)")
+    for batch, (t, gflop) in rate.items():
+        print(f"one forward pass, batch {batch}   : {gflop:.2f} GFLOP in {t:7.2f} ms = "
+              f"{gflop / t * 1e3:5.1f} GFLOP/s ({gflop / t * 1e3 / args.threads:.1f} per thread)")
     for mode in ("on", "off"):
         figs = ", ".join(f"{n} client(s) {results[(mode, n)]:7.1f}" for n in (1, 4, 8))
         print(f"throughput, batching {mode:3s}   : {figs} frames/s")
@@ -238,6 +269,8 @@ def main(argv=None) -> int:
     ]
     for name, ok in floors:
         print(f"floor: {name}: {'met' if ok else 'NOT MET'}")
+    print("load average (1/5/15 min) at start {:.2f} {:.2f} {:.2f}, at end {:.2f} {:.2f} {:.2f}"
+          .format(*load_start, *os.getloadavg()))
     return 0
 
 

@@ -23,6 +23,7 @@ from .checkpoints import (
 )
 from .classifier import ClassifierConfig, SmallCNN
 from .decoding import SCHEDULES, mask_predict
+from .inference import InferenceTransformer
 from .maskgit import MaskGITConfig, MaskTransformer, halton_maskgit_v1_base
 from .vqgan import VQConfig, VQModel, taming_vqgan_f16_1024
 
@@ -34,6 +35,7 @@ __all__ = [
                       "CheckpointError",
                       "ClassifierConfig",
                       "ImageGeometry",
+                      "InferenceTransformer",
                       "MaskGITConfig",
                       "MaskTransformer",
                       "SmallCNN",

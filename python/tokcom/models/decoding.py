@@ -1,6 +1,7 @@
 """Mask-and-predict decoding: fill [MASK] positions by confidence-ordered iterative unmasking.
 
-At every step the transformer predicts all still-masked positions; the most confident
+At every step the transformer predicts all still-masked positions (and only those: the
+output head is not evaluated elsewhere); the most confident
 predictions are committed, the rest stay masked for the next step (Chang et al., MaskGIT,
 CVPR 2022).  The number left masked after step ``t`` of ``T`` follows the schedule
 ``gamma(t / T)``:
@@ -18,6 +19,7 @@ import math
 
 import torch
 
+from .inference import InferenceTransformer
 from .maskgit import MaskTransformer
 
 SCHEDULES = ("cosine", "arccos")
@@ -42,13 +44,14 @@ def _labels_tensor(labels, batch: int, device) -> torch.Tensor:
 
 
 @torch.no_grad()
-def mask_predict(model: MaskTransformer, tokens: torch.Tensor, mask: torch.Tensor,
-                 labels=None, steps: int = 8, schedule: str = "arccos",
+def mask_predict(model: MaskTransformer | InferenceTransformer, tokens: torch.Tensor,
+                 mask: torch.Tensor, labels=None, steps: int = 8, schedule: str = "arccos",
                  temperature: float = 0.0, seed: int | None = 0):
     """Fill masked tokens.
 
     Args:
-        model: the masked transformer (put in eval mode by the caller or here).
+        model: the masked transformer (put in eval mode by the caller or here), or its
+            faster ``InferenceTransformer`` wrapper (results equal to float32 rounding).
         tokens: (B, h, w) integer tokens; values at masked positions are ignored.
         mask: (B, h, w) bool, True where the token was lost.
         labels: None, or (B,) class ids with -1 meaning "no label" (dropped-label token).
@@ -91,13 +94,24 @@ def mask_predict(model: MaskTransformer, tokens: torch.Tensor, mask: torch.Tenso
     n_masked = still.sum(1)  # (B,)
 
     for step in range(1, steps + 1):
-        if not bool(still.any()):
+        n_still = still.sum(1)
+        k = int(n_still.max())
+        if k == 0:
             break
-        logits = model(current.view(b, cfg.grid_h, cfg.grid_w), labels_t)
+        # Only still-masked positions get logits (the head over Q classes and the softmax
+        # are the costly part; other positions' predictions were thrown away).  rows: each
+        # image's still-masked positions in raster order, padded to k with positions whose
+        # results are ignored (valid False) when the images of a batch differ.
+        rows = torch.sort(still.to(torch.uint8), dim=1, descending=True, stable=True)[1][:, :k]
+        valid = torch.arange(k, device=device) < n_still.unsqueeze(1)
+        h = model.hidden(model.input_ids(current.view(b, cfg.grid_h, cfg.grid_w), labels_t),
+                         rows)
+        logits = model.logits_from_hidden(h, rows)
         logits = logits[..., : cfg.codebook_size].float()  # never predict [MASK] itself
         if temperature > 0:
             probs = torch.softmax(logits / temperature, dim=-1)
-            pred = torch.multinomial(probs.view(-1, cfg.codebook_size), 1, generator=gen).view(b, n)
+            pred = torch.multinomial(probs.view(-1, cfg.codebook_size), 1,
+                                     generator=gen).view(b, k)
         else:
             probs = torch.softmax(logits, dim=-1)
             pred = probs.argmax(-1)
@@ -108,20 +122,20 @@ def mask_predict(model: MaskTransformer, tokens: torch.Tensor, mask: torch.Tenso
         keep_masked = torch.floor(n_masked.float() * frac).long()
         if step == steps:
             keep_masked.zero_()
-        n_still = still.sum(1)
         # Commit at least one token per step while any remain, so `steps` bounds the work.
         n_commit = torch.clamp(n_still - keep_masked, min=1)
         n_commit = torch.minimum(n_commit, n_still)
 
-        ranked = torch.where(still, conf, torch.full_like(conf, -1.0))
+        # Most confident first; ties go to the lower position (rows are in raster order).
+        ranked = torch.where(valid, conf, torch.full_like(conf, -1.0))
         order = torch.argsort(ranked, dim=1, descending=True, stable=True)
         rank = torch.empty_like(order)
-        rank.scatter_(1, order, torch.arange(n, device=device).expand(b, n))
-        commit = still & (rank < n_commit.unsqueeze(1))
+        rank.scatter_(1, order, torch.arange(k, device=device).expand(b, k))
+        commit = valid & (rank < n_commit.unsqueeze(1))  # (B, k), over rows
 
-        current = torch.where(commit, pred, current)
-        conf_out = torch.where(commit, conf, conf_out)
-        still &= ~commit
+        current.scatter_(1, rows, torch.where(commit, pred, current.gather(1, rows)))
+        conf_out.scatter_(1, rows, torch.where(commit, conf, conf_out.gather(1, rows)))
+        still.scatter_(1, rows, still.gather(1, rows) & ~commit)
 
     filled = torch.where(mask.reshape(b, n), current, flat_tok).view(b, cfg.grid_h, cfg.grid_w)
     if was_training:

@@ -147,14 +147,27 @@ class MaskTransformer(nn.Module):
                           labels + cfg.codebook_size + 1)
         return torch.cat([tokens.reshape(b, -1).long(), cls.view(b, 1)], dim=1)
 
-    def hidden(self, ids: torch.Tensor) -> torch.Tensor:
+    def hidden(self, ids: torch.Tensor, rows: torch.Tensor | None = None) -> torch.Tensor:
+        """Final hidden states (B, L, d), or only at ``rows`` (B, k) positions -> (B, k, d).
+
+        This is the reference: it computes every position and then selects.
+        ``inference.InferenceTransformer`` gives the same result without computing the
+        unselected positions in the last block.
+        """
         x = self.tok_emb(ids) + self.pos_emb
         x = self.first_layer(x)
         x = self.transformer(x)
-        return self.last_layer(x)
+        x = self.last_layer(x)
+        if rows is None:
+            return x
+        return x.gather(1, rows.unsqueeze(-1).expand(-1, -1, x.shape[-1]))
 
     def logits_from_hidden(self, h: torch.Tensor, positions: torch.Tensor | None = None):
-        """Tied output head: h @ tok_emb^T + bias[position], cut to codebook + [MASK]."""
+        """Tied output head: h @ tok_emb^T + bias[position], cut to codebook + [MASK].
+
+        ``positions`` (same leading shape as ``h`` without the last dim) are the image
+        positions of the rows of ``h``; None means ``h`` holds every position in order.
+        """
         n_out = self.config.codebook_size + 1
         w = self.tok_emb.weight[:n_out]
         if positions is None:

@@ -48,9 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--threads", type=int, default=None,
                    help="torch intra-op threads (default: torch's choice)")
     m.add_argument("--bf16", action="store_true",
-                   help="run the transformer under bfloat16 autocast (single frames faster "
-                        "on CPUs with AVX512-BF16, batches may be slower; predictions may "
-                        "differ slightly from float32)")
+                   help="run the transformer under bfloat16 autocast (no faster than the "
+                        "float32 path on the reference CPU; predictions may differ slightly "
+                        "from float32)")
     m.add_argument("--steps", type=int, default=None, help="default decoding steps")
     m.add_argument("--schedule", default=None, help="default schedule (cosine, arccos)")
     m.add_argument("--temperature", type=float, default=None,
