@@ -2,12 +2,13 @@
 # gr-tokcom's two entry points. Both first run the idempotent set-up (scripts/setup.sh).
 #   ./run.sh demo [args]   the end-to-end demo (args go to the demo script)
 #   ./run.sh test          every test: C++ and Python QA (ctest), pytest tests/, style checks
+#   ./run.sh sweep [args]  the paper's Fig. 4 sweep into docs/results/ and docs/results.md
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 VENV="${TOKCOM_VENV:-$ROOT/.venv}"
 BUILD="${TOKCOM_BUILD:-$ROOT/build}"
 
-usage() { echo "usage: $0 demo [args] | test" >&2; exit 2; }
+usage() { echo "usage: $0 demo [args] | test | sweep [args]" >&2; exit 2; }
 [ $# -ge 1 ] || usage
 cmd="$1"
 shift
@@ -18,6 +19,10 @@ export GRC_BLOCKS_PATH="$VENV/share/gnuradio/grc/blocks"
 case "$cmd" in
 demo)
     exec "$VENV/bin/python" "$ROOT/scripts/demo.py" "$@"
+    ;;
+sweep)
+    exec "$VENV/bin/tokcom-sweep" --out "$ROOT/docs/results" \
+        --results-doc "$ROOT/docs/results.md" "$@"
     ;;
 test)
     status=0

@@ -13,8 +13,6 @@ CSV, a plot and picture grids, and stops the service.
 import argparse
 import csv
 import os
-import signal
-import subprocess
 import sys
 from pathlib import Path
 
@@ -25,7 +23,11 @@ sys.path.insert(0, str(ROOT / "examples"))
 from loopback_sim import loopback_sim  # noqa: E402  (grcc output, not a package)
 
 from gnuradio.tokcom.service.client import ServiceClient  # noqa: E402
-from gnuradio.tokcom.service.launch import free_loopback_endpoint, start_service  # noqa: E402
+from gnuradio.tokcom.service.launch import (  # noqa: E402
+    free_loopback_endpoint,
+    start_service,
+    stop_service,
+)
 
 # Es/N0 where the link's PER is about 5 %, 20 % and 40 % (docs/link.md)
 DEFAULT_SNRS = "6.8,5.8,5.0"
@@ -120,11 +122,7 @@ def main(argv=None):
             grid(png_dir, out / f"grid_{esn0:.1f}dB.png")
     finally:
         if proc is not None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop_service(proc)
 
     with open(out / "results.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))

@@ -13,9 +13,20 @@ from .coded_link_rx import coded_link_rx
 from .coded_link_tx import coded_link_tx
 from .loopback_channel import loopback_channel
 
-PACKETS_PER_FRAME = 64
 # Packets posted but not yet decoded; keeps every message queue far below its 8192 limit.
 MAX_IN_FLIGHT = 2048
+
+
+def payload_pdu(frame_id: int, pkt_idx: int, n_packets: int, payload_bits: int,
+                payload: bytes) -> "pmt.pmt_base":
+    """A packet PDU as coded_link_tx takes it (docs/formats.md)."""
+    meta = pmt.make_dict()
+    for key, value in (("frame_id", frame_id), ("pkt_idx", pkt_idx),
+                       ("n_packets", n_packets), ("payload_bits", payload_bits)):
+        meta = pmt.dict_add(meta, pmt.intern(key), pmt.from_uint64(int(value)))
+    return pmt.cons(meta, pmt.init_u8vector(len(payload), list(payload)))
+
+PACKETS_PER_FRAME = 64
 
 
 @dataclass
@@ -58,12 +69,9 @@ class _checker(gr.basic_block):
 
 
 def packet_pdu(frame_id, pkt_idx, bits):
-    meta = pmt.make_dict()
-    for key, value in (("frame_id", frame_id), ("pkt_idx", pkt_idx),
-                       ("n_packets", PACKETS_PER_FRAME), ("payload_bits", len(bits))):
-        meta = pmt.dict_add(meta, pmt.intern(key), pmt.from_uint64(value))
-    payload = np.packbits(bits)
-    return pmt.cons(meta, pmt.init_u8vector(len(payload), payload.tolist()))
+    """The PDU of a packet of a 64-packet frame, from its payload bits (0/1 array)."""
+    return payload_pdu(frame_id, pkt_idx, PACKETS_PER_FRAME, len(bits),
+                       np.packbits(bits).tobytes())
 
 
 def run_link(esn0_db, n_packets, code="cc_k7", crc="crc16", modulation="16qam",

@@ -42,3 +42,15 @@ def start_service(endpoint: str | None = None, *, model: str | None = None,
     proc.kill()
     proc.wait()
     raise RuntimeError(f"tokcom-serve did not answer within {wait_s:.0f} s")
+
+
+def stop_service(proc: subprocess.Popen, wait_s: float = 20.0) -> None:
+    """SIGTERM (tokcom-serve answers what it accepted, then exits); kill after wait_s."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=wait_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
