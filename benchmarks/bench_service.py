@@ -224,6 +224,11 @@ def main(argv=None) -> int:
             det_in, det_w = _paired(lambda: engine.detokenize(tokens),
                                     lambda: c.detokenize(tokens), args.repeat)
             info_rtt = _latencies(c.info, 200)
+            # The same call after the client and server idled for one prediction's time:
+            # on a VM, waking sleeping threads costs more than the transport itself.
+            idle_s = float(np.median(inproc))
+            info_idle_rtt = _latencies(lambda: (time.sleep(idle_s), c.info()), 50)
+            info_idle_rtt = [t - idle_s for t in info_idle_rtt]
         for n in (1, 4, 8):
             results[("on", n)] = _throughput(srv.endpoint, n, args.duration, tokens, mask, steps)
     finally:
@@ -247,6 +252,8 @@ def main(argv=None) -> int:
           f"{np.percentile(outside, 99):8.2f} ms (transport + client, same calls)")
     print("info round trip (no model)  : p50 {:8.3f} ms  p99 {:8.3f} ms".format(
         *_pct(info_rtt)))
+    print("info round trip after idling: p50 {:8.3f} ms  p99 {:8.3f} ms (threads woken "
+          "from sleep, as after a prediction)".format(*_pct(info_idle_rtt)))
     for name, a, b in (("tokenize", tok_in, tok_w), ("detokenize", det_in, det_w)):
         print(f"{name:10s} 1 image         : in-process p50 {_pct(a)[0]:7.2f} ms p99 "
               f"{_pct(a)[1]:7.2f} ms; ZMQ p50 {_pct(b)[0]:7.2f} ms p99 {_pct(b)[1]:7.2f} ms")
