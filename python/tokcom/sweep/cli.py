@@ -117,12 +117,13 @@ def add_classifier_metric(by_snr: dict, model_dir) -> bool:
 
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(prog="tokcom-sweep", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="tokcom-sweep", description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--snrs", default=DEFAULT_SNRS,
-                   help=f"Es/N0 grid in dB, start:stop:step or a list (default {DEFAULT_SNRS})")
+                   help="Es/N0 grid in dB: values and start:stop:step ranges, comma-separated")
     p.add_argument("--images", type=int, default=1000, help="test images per Es/N0")
     p.add_argument("--chunk", type=int, default=100, help="images per task")
-    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--seed", type=int, default=1, help="noise seeds derive from it")
     p.add_argument("--steps", type=int, default=0, help="decoding steps (0: service default)")
     p.add_argument("--service", default=None,
                    help="address of a running tokcom-serve (default: start one on loopback "
