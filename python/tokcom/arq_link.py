@@ -17,23 +17,8 @@ from gnuradio import blocks, gr
 
 from .coded_link_rx import coded_link_rx
 from .coded_link_tx import coded_link_tx
-from .link_sim import MAX_IN_FLIGHT, payload_pdu
+from .link_sim import MAX_IN_FLIGHT, PACKETS_PER_FRAME, payload_pdu, pdu_fields
 from .loopback_channel import loopback_channel
-
-# Packets per burst when pending packets are regrouped for a retransmission round
-# (the frame geometry of the TokCom paper: 256 tokens / 4 per packet).
-BURST_PACKETS = 64
-
-
-def pdu_fields(msg) -> tuple[int, int, bool, bytes]:
-    """(frame_id, pkt_idx, crc_ok, payload) of a packet PDU from coded_link_rx."""
-    meta = pmt.car(msg)
-
-    def get(key, default=pmt.PMT_NIL):
-        return pmt.dict_ref(meta, pmt.intern(key), default)
-
-    return (pmt.to_uint64(get("frame_id")), pmt.to_uint64(get("pkt_idx")),
-            pmt.to_bool(get("crc_ok", pmt.PMT_F)), bytes(pmt.u8vector_elements(pmt.cdr(msg))))
 
 
 @dataclass
@@ -109,8 +94,9 @@ class ArqLink:
         port = pmt.intern("in")
         target = self.tx.source.to_basic_block()
         index = {}  # (frame_id, pkt_idx) -> position in payloads
-        for start in range(0, len(payloads), BURST_PACKETS):
-            chunk = payloads[start:start + BURST_PACKETS]
+        # Pending packets regrouped into bursts of the frame's size.
+        for start in range(0, len(payloads), PACKETS_PER_FRAME):
+            chunk = payloads[start:start + PACKETS_PER_FRAME]
             fid = self._next_frame_id
             self._next_frame_id += 1
             for j, p in enumerate(chunk):

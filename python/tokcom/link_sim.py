@@ -13,6 +13,7 @@ from .coded_link_rx import coded_link_rx
 from .coded_link_tx import coded_link_tx
 from .loopback_channel import loopback_channel
 
+PACKETS_PER_FRAME = 64
 # Packets posted but not yet decoded; keeps every message queue far below its 8192 limit.
 MAX_IN_FLIGHT = 2048
 
@@ -26,7 +27,18 @@ def payload_pdu(frame_id: int, pkt_idx: int, n_packets: int, payload_bits: int,
         meta = pmt.dict_add(meta, pmt.intern(key), pmt.from_uint64(int(value)))
     return pmt.cons(meta, pmt.init_u8vector(len(payload), list(payload)))
 
-PACKETS_PER_FRAME = 64
+
+def pdu_fields(msg, crc_ok_default=False) -> tuple[int, int, bool, bytes]:
+    """(frame_id, pkt_idx, crc_ok, payload) of a packet PDU (crc_ok is set by
+    coded_link_rx; packets that have not crossed the link take crc_ok_default)."""
+    meta = pmt.car(msg)
+
+    def get(key, default=pmt.PMT_NIL):
+        return pmt.dict_ref(meta, pmt.intern(key), default)
+
+    return (pmt.to_uint64(get("frame_id")), pmt.to_uint64(get("pkt_idx")),
+            pmt.to_bool(get("crc_ok", pmt.from_bool(crc_ok_default))),
+            bytes(pmt.u8vector_elements(pmt.cdr(msg))))
 
 
 @dataclass
@@ -54,12 +66,9 @@ class _checker(gr.basic_block):
         self.set_msg_handler(pmt.intern("in"), self._handle)
 
     def _handle(self, msg):
-        meta = pmt.car(msg)
-        i = (pmt.to_uint64(pmt.dict_ref(meta, pmt.intern("frame_id"), pmt.PMT_NIL))
-             * PACKETS_PER_FRAME
-             + pmt.to_uint64(pmt.dict_ref(meta, pmt.intern("pkt_idx"), pmt.PMT_NIL)))
-        ok = pmt.to_bool(pmt.dict_ref(meta, pmt.intern("crc_ok"), pmt.PMT_F))
-        got = np.unpackbits(np.frombuffer(bytes(pmt.u8vector_elements(pmt.cdr(msg))), np.uint8))
+        frame_id, pkt_idx, ok, payload = pdu_fields(msg)
+        i = frame_id * PACKETS_PER_FRAME + pkt_idx
+        got = np.unpackbits(np.frombuffer(payload, np.uint8))
         wrong = int(np.count_nonzero(got[: self.payload_bits] != self.sent[i]))
         c = self.counts
         c["packets"] += 1

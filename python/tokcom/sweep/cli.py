@@ -173,13 +173,14 @@ def main(argv=None) -> int:
     add_classifier_metric(by_snr, args.model)
     rows = [row for s in snrs for row in summary.rows_for_point(s, by_snr[s])]
     summary.write_csv(rows, out / "sweep.csv")
-    table = summary.markdown_table(summary.read_csv(out / "sweep.csv"))
+    saved = summary.read_csv(out / "sweep.csv")  # table and figure show the CSV's values
+    table = summary.markdown_table(saved)
     (out / "sweep.md").write_text(table)
     if args.results_doc:
         update_results_doc(Path(args.results_doc), table, args)
     np.savez_compressed(out / "records.npz", **{
         f"{s:.2f}dB/{k}": v for s in snrs for k, v in by_snr[s].items() if k != "images"})
-    figure.fig4(summary.read_csv(out / "sweep.csv"), out / "fig4.png",
+    figure.fig4(saved, out / "fig4.png",
                 f"{info['model_id']}, {args.images} held-out images per point, seed {args.seed}")
     grid_snrs = (parse_snrs(args.grids) if args.grids
                  else sorted({snrs[0], snrs[len(snrs) // 2], snrs[-1]}))

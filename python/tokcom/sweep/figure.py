@@ -39,10 +39,8 @@ def fig4(rows, path, title=""):
             if s is None or np.all(np.isnan(s[1])):
                 continue
             x, y, ci = s
-            if col == "tce":
-                lo = np.array(sorted((r["esn0_db"], r["tce_lo"]) for r in rows
-                                     if r["scheme"] == scheme))[:, 1]
-                ci = y - lo
+            if col == "tce":  # TCE has bounds, not a half-width: show its lower side
+                ci = y - _series(rows, scheme, "tce_lo")[1]
             label, style = STYLE[scheme]
             y_plot = np.where(y > 0, y, np.nan) if log else y
             ax.errorbar(x, y_plot, yerr=None if np.all(np.isnan(ci)) else ci, label=label,

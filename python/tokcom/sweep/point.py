@@ -15,16 +15,16 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-import pmt
 from gnuradio import blocks, gr
 
 from .. import tokcom_python as cpp
-from ..arq_link import BURST_PACKETS, ArqLink
+from ..arq_link import ArqLink
 from ..coded_link_rx import coded_link_rx
 from ..coded_link_tx import coded_link_tx
 from ..frame_pdu import parse_frame_pdu
-from ..frame_quality import image_quality
+from ..frame_quality import image_quality, token_error_rates
 from ..image_token_source import FASHION_MNIST, image_token_source
+from ..link_sim import PACKETS_PER_FRAME, pdu_fields
 from ..loopback_channel import loopback_channel
 from ..mask_predict_sink import mask_predict_sink
 from ..service.client import ServiceClient
@@ -37,7 +37,7 @@ CRC, CODE, MODULATION, GUARD = "crc16", "cc_k7", "16qam", 8
 SYMBOLS_PER_PACKET = 31  # (40 + 16 CRC + 6 tail bits) x 2 / 4 bits per 16-QAM symbol
 # Channel uses (symbols) per packet with its share of the burst's guard symbols: 64
 # packets take N = 1992 symbols, the TokCom frame's N in TCE.
-CHANNEL_USES_PER_PACKET = (BURST_PACKETS * SYMBOLS_PER_PACKET + GUARD) / BURST_PACKETS
+CHANNEL_USES_PER_PACKET = (PACKETS_PER_FRAME * SYMBOLS_PER_PACKET + GUARD) / PACKETS_PER_FRAME
 SCHEMES = ("tokcom_cmi", "tokcom_nocmi", "vq_only", "vq_arq", "jpeg_arq")
 
 
@@ -106,13 +106,11 @@ class tokcom_point(gr.top_block):
 
 
 def _packets(msgs):
-    """{(frame_id, pkt_idx): (crc_ok, payload)} of packet PDUs."""
+    """{(frame_id, pkt_idx): (crc_ok, payload)} of packet PDUs (sent ones count as ok)."""
     out = {}
     for msg in msgs:
-        meta = pmt.to_python(pmt.car(msg))
-        payload = bytes(pmt.u8vector_elements(pmt.cdr(msg)))
-        out[(int(meta["frame_id"]), int(meta["pkt_idx"]))] = (bool(meta.get("crc_ok", True)),
-                                                              payload)
+        frame_id, pkt_idx, ok, payload = pdu_fields(msg, crc_ok_default=True)
+        out[(frame_id, pkt_idx)] = (ok, payload)
     return out
 
 
@@ -178,22 +176,21 @@ def run_point(t: PointTask) -> dict:
              jpeg_packets=np.array([len(p) for p in jpeg_pkts]),
              jpeg_arq_transmissions=np.array(jpeg_tx))
 
-    ref_tokens = np.stack([refs[i].tokens for i in ids]).astype(np.int64)
     images = {"original": originals.reshape(len(ids), *originals.shape[1:3])}
     tokens = {}
     for scheme, name in (("tokcom_cmi", "cmi"), ("tokcom_nocmi", "nocmi")):
         frames = [outs[name][i] for i in ids]
         images[scheme] = np.stack([_image(f.meta, "predicted_image") for f in frames])
-        tokens[scheme] = np.stack([f.tokens for f in frames])
+        tokens[scheme] = [f.tokens for f in frames]
     frames = [outs["cmi"][i] for i in ids]
     images["vq_only"] = np.stack([_image(f.meta, "received_image") for f in frames])
-    tokens["vq_only"] = np.stack([np.asarray(f.meta["rx_tokens"]).reshape(f.tokens.shape)
-                                  for f in frames])
-    masks = np.stack([f.mask for f in frames])
-    tokens["vq_arq"] = arq_tokens
-    images["vq_arq"] = arq_images.reshape(images["vq_only"].shape)
+    received = [np.asarray(f.meta["rx_tokens"]).reshape(f.tokens.shape) for f in frames]
+    masks = [f.mask for f in frames]
+    tokens["vq_only"] = received
+    tokens["vq_arq"] = list(arq_tokens)
+    images["vq_arq"] = arq_images
     images["jpeg_arq"] = np.stack(jpeg_images)
-    r["n_masked"] = masks.reshape(len(ids), -1).sum(1)
+    r["n_masked"] = np.array([m.sum() for m in masks])
     r["pixels"] = np.full(len(ids), images["original"][0].size)
     for scheme in SCHEMES:
         img = images[scheme].reshape(images["original"].shape)
@@ -202,10 +199,12 @@ def run_point(t: PointTask) -> dict:
         r[f"{scheme}_psnr"] = np.array([v["psnr"] for v in q])
         r[f"{scheme}_ssim"] = np.array([v["ssim"] for v in q])
         if scheme in tokens:
-            wrong = tokens[scheme].reshape(len(ids), -1) != ref_tokens.reshape(len(ids), -1)
-            if scheme == "vq_only":
-                wrong |= masks.reshape(len(ids), -1)
-            r[f"{scheme}_ter"] = wrong.mean(1)
+            # VQ only: the received frame's TER (lost tokens count as errors); the others:
+            # the TER of their final tokens.
+            key = "ter_before" if scheme == "vq_only" else "ter_after"
+            r[f"{scheme}_ter"] = np.array([
+                token_error_rates(refs[i].tokens, rx, m, final)[key]
+                for i, rx, m, final in zip(ids, received, masks, tokens[scheme], strict=True)])
     r["images"] = images
     return r
 

@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 
+from ..frame_quality import tce
 from .point import CHANNEL_USES_PER_PACKET, SCHEMES
 
 Z95 = 1.96
@@ -64,24 +65,24 @@ def rows_for_point(esn0_db: float, r: dict, bits_per_token: int = 10) -> list[di
     rows = []
     for scheme in SCHEMES:
         row = dict.fromkeys(COLUMNS, math.nan) | base | {"scheme": scheme}
+        sent = r["jpeg_packets"] if scheme == "jpeg_arq" else r["packets"]
         if scheme in ("vq_arq", "jpeg_arq"):
-            sent = r["packets"] if scheme == "vq_arq" else r["jpeg_packets"]
             t, t_ci = ratio_ci(r[f"{scheme}_transmissions"], sent)
         else:
             t, t_ci = 1.0, 0.0
         row["transmissions"], row["transmissions_ci"] = t, t_ci
         # channel uses per image: every transmitted packet with its share of the guard
-        sent_packets = r["packets"] if scheme != "jpeg_arq" else r["jpeg_packets"]
-        row["channel_uses"] = t * float(np.mean(sent_packets)) * CHANNEL_USES_PER_PACKET
+        row["channel_uses"] = t * float(np.mean(sent)) * CHANNEL_USES_PER_PACKET
         bits = (r["jpeg_bits"] if scheme == "jpeg_arq"
                 else n_tokens * bits_per_token)
         row["bpp"] = float(np.mean(bits / pixels))
         if scheme in TOKEN_SCHEMES:
-            # TCE = h*w / (T * N * log2 Q), N = channel uses of one transmission
+            # N = channel uses of one transmission of the frame
             n_uses = float(np.mean(r["packets"])) * CHANNEL_USES_PER_PACKET
-            row["tce"] = float(np.mean(n_tokens)) / (t * n_uses * bits_per_token)
-            row["tce_lo"] = row["tce"] * t / (t + t_ci)
-            row["tce_hi"] = row["tce"] * t / max(t - t_ci, 1e-9)
+            h_w = float(np.mean(n_tokens))
+            row["tce"] = tce(h_w, n_uses, bits_per_token, t)
+            row["tce_lo"] = tce(h_w, n_uses, bits_per_token, t + t_ci)
+            row["tce_hi"] = tce(h_w, n_uses, bits_per_token, max(t - t_ci, 1e-9))
             row["ter_before"], row["ter_before_ci"] = ter_before
             row["ter_after"], row["ter_after_ci"] = mean_ci(r[f"{scheme}_ter"])
         row["psnr"], row["psnr_ci"] = mean_ci(r[f"{scheme}_psnr"])
