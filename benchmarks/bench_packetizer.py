@@ -11,10 +11,10 @@ import platform
 import time
 
 import numpy as np
-import pmt
-from gnuradio import blocks, gr, tokcom
+from gnuradio import gr, tokcom
 
 from gnuradio.tokcom import Frame, make_frame_pdu
+from gnuradio.tokcom.message_collector import message_collector, post_paced
 
 MAX_IN_FLIGHT = 32  # frames; x 64 packets stays far below the 8192-message queue limit
 
@@ -26,21 +26,18 @@ def measure(grid, q, k, n_frames, interleaver="random"):
     tb = gr.top_block()
     pack = tokcom.token_packetizer(k, interleaver, 1)
     unpack = tokcom.token_depacketizer(grid[0], grid[1], q, k, interleaver, 1, 0.0)
-    sink = blocks.message_debug(en_uvec=False)
+    sink = message_collector()
     tb.msg_connect(pack, "out", unpack, "in")
-    tb.msg_connect(unpack, "out", sink, "store")
+    tb.msg_connect(unpack, "out", sink, "in")
     tb.start()
-    port = pmt.intern("in")
     start = time.perf_counter()
-    for i, pdu in enumerate(pdus):
-        while i - unpack.frames_out() >= MAX_IN_FLIGHT:
-            time.sleep(0.0002)
-        pack.to_basic_block()._post(port, pdu)
-    while unpack.frames_out() < n_frames:
-        time.sleep(0.0002)
+    post_paced(pack, "in", pdus, sink, MAX_IN_FLIGHT, 60.0)
+    complete = sink.wait_for(n_frames, 60.0)
     elapsed = time.perf_counter() - start
     tb.stop()
     tb.wait()
+    if not complete:
+        raise RuntimeError(f"{sink.count} of {n_frames} frames came out")
     n_tokens = n_frames * grid[0] * grid[1]
     return n_tokens / elapsed, pack.packets_out() / elapsed, elapsed
 

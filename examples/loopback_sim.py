@@ -21,14 +21,23 @@ from gnuradio import eng_notation
 from gnuradio import tokcom
 
 
+def snipfcn_wait_for_frames(self):
+    # The run ends when every frame has been evaluated.
+    if not self.evaluator.wait_for(self.n_frames, 3600):
+        print('not every frame was evaluated within an hour')
+    self.stop()
+
 def snipfcn_report(self):
-    t = self.sink.totals()
+    t = self.evaluator.totals()
     per = self.rx.packets_failed() / max(1, self.rx.packets_out())
     print(f"Es/N0 {self.esn0_db:4.1f} dB  frames {t['frames']:3d} (predicted {t['predicted']:3d})  PER {per:.3f}  "
           f"TER {t['ter_before']:.3f} -> {t['ter_after']:.3f}  "
           f"PSNR VQ-only {t['psnr_received']:.2f} -> predicted {t['psnr_predicted']:.2f} dB "
           f"(lossless VQ {t['psnr_lossless']:.2f})")
 
+
+def snippets_main_after_start(tb):
+    snipfcn_wait_for_frames(tb)
 
 def snippets_main_after_stop(tb):
     snipfcn_report(tb)
@@ -50,28 +59,35 @@ class loopback_sim(gr.top_block):
         self.seed = seed
 
         ##################################################
+        # Variables
+        ##################################################
+        self.link = link = tokcom.LinkConfig(interleaver_seed=seed)
+
+        ##################################################
         # Blocks
         ##################################################
 
-        self.tx = tokcom.coded_link_tx(40, 'crc16', 'cc_k7', '16qam', 8, True)
-        self.source = tokcom.image_token_source(service, 'fashion-mnist', n_frames, 20, False, 0, 0, 10, 3)
-        self.sink = tokcom.mask_predict_sink(service, bool(use_label), 0, 0, seed, 16, 2, 1, True, (-1), output_dir, 1992)
-        self.rx = tokcom.coded_link_rx(40, 'crc16', 'cc_k7', '16qam', 8, (10**(-esn0_db/10)), 16, True)
-        self.packetizer = tokcom.token_packetizer(4, 'random', seed)
-        self.metrics = tokcom.frame_metrics(1992, 10)
-        self.depacketizer = tokcom.token_depacketizer(16, 16, 1024, 4, 'random', seed, 500)
+        self.tx = tokcom.coded_link_tx(link.payload_bits, link.crc, link.code, link.modulation, link.guard_symbols, link.scramble)
+        self.source = tokcom.image_token_source(service, 'fashion-mnist', n_frames, 20, False, 0, 0, 10, 3600)
+        self.rx = tokcom.coded_link_rx(link.payload_bits, link.crc, link.code, link.modulation, link.guard_symbols, (10**(-esn0_db/10)), 16, link.scramble)
+        self.predict = tokcom.mask_predict(service, 'simulation', bool(use_label), 0, 0, seed, 16, 60, 1, 'tokcom_cmi')
+        self.packetizer = tokcom.token_packetizer(link.tokens_per_packet, link.interleaver, link.interleaver_seed)
+        self.metrics = tokcom.frame_metrics(link.channel_uses_per_frame)
+        self.evaluator = tokcom.frame_evaluator(service, True, output_dir, link.channel_uses_per_frame)
+        self.depacketizer = tokcom.token_depacketizer(link.grid_h, link.grid_w, link.codebook_size, link.tokens_per_packet, link.interleaver, link.interleaver_seed, 500)
         self.channel = tokcom.loopback_channel(esn0_db, seed, 'gaussian', 0, 0.5, 31)
 
 
         ##################################################
         # Connections
         ##################################################
-        self.msg_connect((self.depacketizer, 'out'), (self.sink, 'in'))
+        self.msg_connect((self.depacketizer, 'out'), (self.predict, 'in'))
+        self.msg_connect((self.evaluator, 'metrics'), (self.metrics, 'in'))
         self.msg_connect((self.packetizer, 'out'), (self.tx, 'in'))
+        self.msg_connect((self.predict, 'out'), (self.evaluator, 'in'))
         self.msg_connect((self.rx, 'out'), (self.depacketizer, 'in'))
-        self.msg_connect((self.sink, 'metrics'), (self.metrics, 'in'))
+        self.msg_connect((self.source, 'ref'), (self.evaluator, 'ref'))
         self.msg_connect((self.source, 'out'), (self.packetizer, 'in'))
-        self.msg_connect((self.source, 'ref'), (self.sink, 'ref'))
         self.connect((self.channel, 0), (self.rx, 0))
         self.connect((self.tx, 0), (self.channel, 0))
 
@@ -113,6 +129,13 @@ class loopback_sim(gr.top_block):
 
     def set_seed(self, seed):
         self.seed = seed
+        self.set_link(tokcom.LinkConfig(interleaver_seed=self.seed))
+
+    def get_link(self):
+        return self.link
+
+    def set_link(self, link):
+        self.link = link
 
 
 
@@ -155,7 +178,7 @@ def main(top_block_cls=loopback_sim, options=None):
     signal.signal(signal.SIGTERM, sig_handler)
 
     tb.start()
-
+    snippets_main_after_start(tb)
     tb.wait()
     snippets_main_after_stop(tb)
 

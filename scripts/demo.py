@@ -2,7 +2,8 @@
 """gr-tokcom demo (./run.sh demo): TokCom over a simulated coded radio link.
 
 Starts the model service (tokcom-serve) with the bundled default model on a free loopback
-port, then runs the grcc-generated flowgraph examples/loopback_sim.py at three Es/N0:
+port, then runs the TokCom loopback flowgraph (gnuradio.tokcom.loopback_flowgraph, the one
+the sweep and the tests build) at three Es/N0, in simulation mode (every frame predicted):
 held-out Fashion-MNIST test images -> VQ tokens -> token packets (4 tokens, CRC-16, K=7
 convolutional code, Gray 16-QAM) -> AWGN -> soft Viterbi -> packets that fail their CRC
 become [MASK] -> MaskGIT predicts them, with the class label as side information. Prints
@@ -18,16 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "examples"))
-from loopback_sim import loopback_sim  # noqa: E402  (grcc output, not a package)
+from gnuradio.tokcom.link_config import LinkConfig
+from gnuradio.tokcom.loopback_flowgraph import LoopbackConfig, build_loopback
+from gnuradio.tokcom.service.client import ServiceClient
+from gnuradio.tokcom.service.launch import free_loopback_endpoint, start_service, stop_service
 
-from gnuradio.tokcom.service.client import ServiceClient  # noqa: E402
-from gnuradio.tokcom.service.launch import (  # noqa: E402
-    free_loopback_endpoint,
-    start_service,
-    stop_service,
-)
+ROOT = Path(__file__).resolve().parent.parent
 
 # Es/N0 where the link's PER is about 5 %, 20 % and 40 % (docs/link.md)
 DEFAULT_SNRS = "6.8,5.8,5.0"
@@ -96,27 +93,33 @@ def main(argv=None):
     else:
         with ServiceClient(endpoint, timeout=5.0) as client:
             info = client.info()
+    link = LinkConfig.from_info(info)
     print(f"model {info['model_id']}: {info['grid_h']}x{info['grid_w']} tokens, "
-          f"Q = {info['codebook_size']}, {info['num_classes']} classes\n")
+          f"Q = {info['codebook_size']}, {info['num_classes']} classes; "
+          f"{link.packets_per_frame} packets x {link.symbols_per_packet} symbols "
+          f"+ {link.guard_symbols} guard = {link.channel_uses_per_frame} channel uses per frame\n")
 
     rows = []
     try:
-        header = (f"{'Es/N0':>6} {'frames':>6} {'PER':>6}  {'TER before -> after':>19}  "
-                  f"{'PSNR VQ-only -> predicted':>25}  {'(no loss)':>9}")
+        header = (f"{'Es/N0':>6} {'frames':>6} {'predicted':>9} {'PER':>6}  "
+                  f"{'TER before -> after':>19}  {'PSNR VQ-only -> predicted':>25}  "
+                  f"{'(no loss)':>9}")
         print(header)
         for esn0 in (float(s) for s in args.snrs.split(",")):
             png_dir = out / f"frames_{esn0:.1f}dB"
-            tb = loopback_sim(esn0_db=esn0, n_frames=args.frames, service=endpoint,
-                              output_dir=str(png_dir), use_label=1, seed=1)
-            tb.run()
-            t = tb.sink.totals()
-            per = tb.rx.packets_failed() / max(1, tb.rx.packets_out())
+            cfg = LoopbackConfig(service=endpoint, esn0_db=esn0, n_frames=args.frames,
+                                 output_dir=str(png_dir))
+            tb = build_loopback(cfg, link)
+            tb.run_to_completion()
+            t = tb.evaluator.totals("tokcom_cmi")
+            per = tb.per()
             rows.append(dict(esn0_db=esn0, frames=t["frames"], predicted=t["predicted"],
                              per=per, **{k: t[k] for k in (
                                  "ter_before", "ter_after", "masked_accuracy",
                                  "psnr_received", "psnr_predicted", "psnr_lossless",
                                  "ssim_received", "ssim_predicted", "tce")}))
-            print(f"{esn0:>6.1f} {t['frames']:>6} {per:>6.3f}  {t['ter_before']:>8.3f} -> "
+            print(f"{esn0:>6.1f} {t['frames']:>6} {t['predicted']:>9} {per:>6.3f}  "
+                  f"{t['ter_before']:>8.3f} -> "
                   f"{t['ter_after']:<8.3f}  {t['psnr_received']:>10.2f} -> "
                   f"{t['psnr_predicted']:<8.2f} dB  {t['psnr_lossless']:>6.2f} dB")
             grid(png_dir, out / f"grid_{esn0:.1f}dB.png")

@@ -2,6 +2,7 @@
 
 import os
 import sys
+import sysconfig
 from pathlib import Path
 
 import pytest
@@ -14,4 +15,7 @@ def grc_env():
     """Environment in which grcc and generated flowgraphs find the installed blocks."""
     env = dict(os.environ)
     env["GRC_BLOCKS_PATH"] = str(Path(sys.prefix) / "share" / "gnuradio" / "grc" / "blocks")
+    # grcc runs on /usr/bin/python3; it evaluates expressions such as tokcom.LinkConfig()
+    env["PYTHONPATH"] = os.pathsep.join(
+        [sysconfig.get_paths()["purelib"], *filter(None, [env.get("PYTHONPATH")])])
     return env

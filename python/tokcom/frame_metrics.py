@@ -8,17 +8,19 @@ import pmt
 from gnuradio import gr
 
 from .frame_quality import tce
+from .link_config import token_bits
 
 AVERAGED = ("ter_before", "ter_after", "masked_accuracy", "psnr_received", "psnr_predicted",
             "psnr_lossless", "ssim_received", "ssim_predicted", "ssim_lossless", "latency_ms")
 
 
 class FrameTotals:
-    """Running totals of per-frame metrics dicts (mask_predict_sink's "metrics")."""
+    """Running totals of per-frame metrics dicts (frame_evaluator's "metrics"). TCE's
+    log2 Q comes from the frames' codebook size (token_bits)."""
 
-    def __init__(self, channel_uses_per_frame=0, bits_per_token=10):
+    def __init__(self, channel_uses_per_frame=0):
         self.channel_uses = int(channel_uses_per_frame)
-        self.bits_per_token = int(bits_per_token)
+        self.bits_per_token = 0
         self._values = {k: [] for k in AVERAGED}
         self._counts = dict(frames=0, predicted=0, unpredicted=0, tokens=0, masked=0)
         self._lock = threading.Lock()
@@ -30,6 +32,8 @@ class FrameTotals:
             c["predicted" if m.get("prediction") == "ok" else "unpredicted"] += 1
             c["tokens"] += int(m.get("n_tokens", 0))
             c["masked"] += int(m.get("n_masked", 0))
+            if "codebook_size" in m:
+                self.bits_per_token = token_bits(m["codebook_size"])
             for key in AVERAGED:
                 v = m.get(key)
                 if v is not None and not (isinstance(v, float) and math.isnan(v)):
@@ -42,7 +46,8 @@ class FrameTotals:
                 t[key] = float(np.mean(values)) if values else float("nan")
         tokens_per_frame = t["tokens"] / t["frames"] if t["frames"] else 0
         t["tce"] = (tce(tokens_per_frame, self.channel_uses, self.bits_per_token)
-                    if self.channel_uses and tokens_per_frame else float("nan"))
+                    if self.channel_uses and tokens_per_frame and self.bits_per_token
+                    else float("nan"))
         return t
 
     def summary(self) -> str:
@@ -53,18 +58,18 @@ class FrameTotals:
 
 
 class frame_metrics(gr.basic_block):
-    """Input "in": the mask-and-predict sink's "metrics" dicts. Keeps running means of
+    """Input "in": the frame evaluator's "metrics" dicts. Keeps running means of
     TER before/after prediction, masked-token accuracy, PSNR and SSIM (VQ-only =
     "received", "predicted", "lossless" VQ reconstruction) and latency, counts
     predicted/unpredicted frames, and computes the token communication efficiency
-    TCE = h*w / (T * N * log2 Q) with N = channel_uses_per_frame and T = 1 (TokCom:
-    nothing is retransmitted). totals() returns all of it; it is logged at stop.
-    Output "out": the running totals after each frame. (Messages still in flight when a
-    flowgraph stops are not counted; mask_predict_sink.totals() counts every frame.)"""
+    TCE = h*w / (T * N * log2 Q) with N = channel_uses_per_frame (LinkConfig's
+    channel_uses_per_frame) and T = 1 (TokCom: nothing is retransmitted). totals()
+    returns all of it; it is logged at stop. Output "out": the running totals after each
+    frame."""
 
-    def __init__(self, channel_uses_per_frame=0, bits_per_token=10):
+    def __init__(self, channel_uses_per_frame=0):
         gr.basic_block.__init__(self, name="frame_metrics", in_sig=None, out_sig=None)
-        self._totals = FrameTotals(channel_uses_per_frame, bits_per_token)
+        self._totals = FrameTotals(channel_uses_per_frame)
         self.message_port_register_in(pmt.intern("in"))
         self.message_port_register_out(pmt.intern("out"))
         self.set_msg_handler(pmt.intern("in"), self._handle)

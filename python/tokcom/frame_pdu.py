@@ -7,6 +7,7 @@ also carries meta["mask"] (u8vector, 1 = token lost).
 
 import threading
 from collections import OrderedDict
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,11 +22,80 @@ MODEL_ID = "model_id"
 MASK = "mask"
 CRC_OK = "crc_ok"
 NO_LABEL = -1
+# Keys that Frame holds as attributes; FrameMeta holds every other key.
+FRAME_KEYS = (FRAME_ID, GRID_H, GRID_W, CODEBOOK_SIZE, LABEL, MODEL_ID, MASK)
+
+
+class FrameMeta(MutableMapping):
+    """The frame meta's other keys, converted to Python only when read.
+
+    A block that passes a frame on reads the few keys it needs; the others stay PMT and
+    go out unchanged, so no hop converts (or boxes) the whole dict. Values set here are
+    converted with pmt.to_pmt (numpy arrays become uniform vectors).
+    """
+
+    def __init__(self, values=None, base=None):
+        self._base = base if base is not None else pmt.make_dict()  # PMT dict, read-only
+        self._py = dict(values or {})  # read or set values
+        self._removed = set()
+
+    def _base_keys(self):
+        keys, rest = [], pmt.dict_keys(self._base)
+        while pmt.is_pair(rest):
+            keys.append(pmt.symbol_to_string(pmt.car(rest)))
+            rest = pmt.cdr(rest)
+        return [k for k in keys if k not in FRAME_KEYS and k not in self._removed]
+
+    def __getitem__(self, key):
+        if key in self._py:
+            return self._py[key]
+        if key in FRAME_KEYS or key in self._removed:
+            raise KeyError(key)
+        k = pmt.intern(key)
+        if not pmt.dict_has_key(self._base, k):
+            raise KeyError(key)
+        value = self._py[key] = pmt.to_python(pmt.dict_ref(self._base, k, pmt.PMT_NIL))
+        return value
+
+    def __setitem__(self, key, value):
+        if key in FRAME_KEYS:
+            raise KeyError(f"{key!r} is a Frame attribute, not a meta key")
+        self._removed.discard(key)
+        self._py[key] = value
+
+    def __delitem__(self, key):
+        present = key in self
+        self._py.pop(key, None)
+        if not present:
+            raise KeyError(key)
+        self._removed.add(key)
+
+    def __iter__(self):
+        yield from self._py
+        yield from (k for k in self._base_keys() if k not in self._py)
+
+    def __len__(self):
+        return sum(1 for _ in self)
+
+    def __contains__(self, key):
+        if key in self._py:
+            return True
+        return (key not in FRAME_KEYS and key not in self._removed
+                and bool(pmt.dict_has_key(self._base, pmt.intern(key))))
+
+    def to_pmt(self):
+        """The PMT dict: untouched keys as they came, the others converted."""
+        meta = self._base
+        for key in self._removed:
+            meta = pmt.dict_delete(meta, pmt.intern(key))
+        for key, value in self._py.items():
+            meta = pmt.dict_add(meta, pmt.intern(key), pmt.to_pmt(value))
+        return meta
 
 
 @dataclass
 class Frame:
-    """One image's token grid with its metadata (plain Python values)."""
+    """One image's token grid with its metadata."""
 
     tokens: np.ndarray  # (grid_h, grid_w) uint16
     frame_id: int
@@ -33,7 +103,11 @@ class Frame:
     label: int = NO_LABEL
     model_id: str = ""
     mask: np.ndarray | None = None  # (grid_h, grid_w) bool, True = lost; None = all received
-    meta: dict = field(default_factory=dict)  # every other key, converted with pmt.to_python
+    meta: MutableMapping = field(default_factory=dict)  # every other key (FrameMeta)
+
+    def __post_init__(self):
+        if not isinstance(self.meta, FrameMeta):
+            self.meta = FrameMeta(self.meta)
 
     @property
     def n_masked(self) -> int:
@@ -45,9 +119,8 @@ def make_frame_pdu(frame: Frame) -> "pmt.pmt_base":
     tokens = np.ascontiguousarray(frame.tokens, dtype=np.uint16)
     if tokens.ndim != 2:
         raise ValueError(f"tokens must be a 2-D grid, got shape {tokens.shape}")
-    meta = pmt.make_dict()
-    for key, value in frame.meta.items():
-        meta = pmt.dict_add(meta, pmt.intern(key), pmt.to_pmt(value))
+    meta = frame.meta.to_pmt() if isinstance(frame.meta, FrameMeta) \
+        else FrameMeta(frame.meta).to_pmt()
     fields = {
         FRAME_ID: pmt.from_uint64(int(frame.frame_id)),
         GRID_H: pmt.from_uint64(tokens.shape[0]),
@@ -57,41 +130,56 @@ def make_frame_pdu(frame: Frame) -> "pmt.pmt_base":
         MODEL_ID: pmt.intern(frame.model_id),
     }
     if frame.mask is not None:
-        mask = np.asarray(frame.mask, np.uint8).ravel()
-        fields[MASK] = pmt.init_u8vector(mask.size, mask.tolist())
+        fields[MASK] = pmt.to_pmt(np.ascontiguousarray(frame.mask, np.uint8).ravel())
+    else:
+        meta = pmt.dict_delete(meta, pmt.intern(MASK))
     for key, value in fields.items():
         meta = pmt.dict_add(meta, pmt.intern(key), value)
-    return pmt.cons(meta, pmt.init_u16vector(tokens.size, tokens.ravel().tolist()))
+    return pmt.cons(meta, pmt.to_pmt(tokens.ravel()))
+
+
+def _integer(meta, key, default=None):
+    value = pmt.dict_ref(meta, pmt.intern(key), pmt.PMT_NIL)
+    if pmt.is_null(value) and default is not None:
+        return default
+    if pmt.is_null(value):
+        raise ValueError(f"frame meta lacks {key!r}")
+    if pmt.is_uint64(value):
+        return int(pmt.to_uint64(value))
+    if pmt.is_integer(value):
+        return int(pmt.to_long(value))
+    raise ValueError(f"frame meta {key!r} is not an integer")
 
 
 def parse_frame_pdu(msg: "pmt.pmt_base") -> Frame:
-    """Reads a frame PDU; raises ValueError naming what is wrong."""
+    """Reads a frame PDU; raises ValueError naming what is wrong. Only the frame keys
+    are converted; the rest of the meta stays PMT (FrameMeta)."""
     if not pmt.is_pair(msg) or not pmt.is_dict(pmt.car(msg)):
         raise ValueError("not a PDU with a meta dict")
     if not pmt.is_u16vector(pmt.cdr(msg)):
         raise ValueError("frame tokens must be a u16vector")
-    meta = pmt.to_python(pmt.car(msg)) or {}  # an empty dict converts to None
-    try:
-        h, w = int(meta.pop(GRID_H)), int(meta.pop(GRID_W))
-        frame_id = int(meta.pop(FRAME_ID))
-        q = int(meta.pop(CODEBOOK_SIZE))
-    except KeyError as err:
-        raise ValueError(f"frame meta lacks {err.args[0]!r}") from None
-    tokens = np.asarray(pmt.u16vector_elements(pmt.cdr(msg)), dtype=np.uint16)
+    meta = pmt.car(msg)
+    h, w = _integer(meta, GRID_H), _integer(meta, GRID_W)
+    frame_id, q = _integer(meta, FRAME_ID), _integer(meta, CODEBOOK_SIZE)
+    tokens = pmt.to_python(pmt.cdr(msg))
     if tokens.size != h * w:
         raise ValueError(f"{tokens.size} tokens for a {h}x{w} grid")
-    mask = meta.pop(MASK, None)
-    if mask is not None:
-        mask = np.asarray(mask, dtype=bool).reshape(h, w)
-    label = meta.pop(LABEL, NO_LABEL)
+    mask = pmt.dict_ref(meta, pmt.intern(MASK), pmt.PMT_NIL)
+    if pmt.is_null(mask):
+        mask = None
+    elif pmt.is_u8vector(mask) and pmt.length(mask) == h * w:
+        mask = pmt.to_python(mask).astype(bool).reshape(h, w)
+    else:
+        raise ValueError(f"frame mask must be a u8vector of {h * w} flags")
+    model_id = pmt.dict_ref(meta, pmt.intern(MODEL_ID), pmt.PMT_NIL)
     return Frame(
-        tokens=tokens.reshape(h, w),
+        tokens=np.array(tokens, np.uint16).reshape(h, w),
         frame_id=frame_id,
         codebook_size=q,
-        label=NO_LABEL if label is None else int(label),
-        model_id=str(meta.pop(MODEL_ID, "") or ""),
+        label=_integer(meta, LABEL, NO_LABEL),
+        model_id=pmt.symbol_to_string(model_id) if pmt.is_symbol(model_id) else "",
         mask=mask,
-        meta=meta,
+        meta=FrameMeta(base=meta),
     )
 
 

@@ -26,9 +26,9 @@ class image_token_source(gr.basic_block):
     meta "image_shape"), for metrics at the receiver.
 
     n_frames images from first_index on (0 = all), paced at frames_per_second; with
-    repeat the list starts over. After the last frame it waits drain_s and reports done,
-    which ends a run-to-completion flowgraph. If the service cannot be reached (timeout_s
-    per try, 3 tries) it logs an error and reports done.
+    repeat the list starts over. After the last frame it sets `finished` (Python), waits
+    drain_s and reports done, which ends a run-to-completion flowgraph. If the service
+    cannot be reached (timeout_s per try, 3 tries) it logs an error and reports done.
     """
 
     def __init__(self, service="tcp://127.0.0.1:5555", images=FASHION_MNIST, n_frames=10,
@@ -44,6 +44,7 @@ class image_token_source(gr.basic_block):
         self.timeout_s, self.drain_s = float(timeout_s), float(drain_s)
         self.frames_out = 0
         self.info = None
+        self.finished = threading.Event()  # set when the source has sent all it will send
         self._stop = threading.Event()
         self._thread = None
         for port in ("out", "ref"):
@@ -97,6 +98,7 @@ class image_token_source(gr.basic_block):
                         self._stop.wait(max(0.0, next_time - time.monotonic()))
         except Exception as err:  # noqa: BLE001  (no tokenizer, no frames: end the run)
             self.logger.error(f"image token source stopped: {err}")
+        self.finished.set()
         if not self._stop.wait(self.drain_s):
             self._post(pmt.intern("system"), pmt.cons(pmt.intern("done"), pmt.from_long(1)))
 
@@ -104,7 +106,7 @@ class image_token_source(gr.basic_block):
         frame = Frame(np.asarray(tokens, np.uint16), self.first_frame_id + n,
                       info["codebook_size"], label=label, model_id=info["model_id"])
         self.message_port_pub(pmt.intern("out"), make_frame_pdu(frame))
-        frame.meta = {"image": np.asarray(image, np.uint8).ravel().tolist(),
+        frame.meta = {"image": np.ascontiguousarray(image, np.uint8).ravel(),
                       "image_shape": list(image.shape)}
         self.message_port_pub(pmt.intern("ref"), make_frame_pdu(frame))
         self.frames_out += 1

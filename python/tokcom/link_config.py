@@ -86,3 +86,101 @@ def code_of(name: str) -> Code:
     if name not in CODES:
         raise ValueError(f"code must be one of {sorted(CODES)}, got {name!r}")
     return CODES[name]
+
+
+BITS_PER_SYMBOL = {"bpsk": 1, "qpsk": 2, "16qam": 4}
+
+
+def token_bits(codebook_size: int) -> int:
+    """b = ceil(log2 Q): bits of one token on the link and in TCE's log2 Q (docs/formats.md)."""
+    if not 2 <= int(codebook_size) <= 65536:
+        raise ValueError(f"codebook_size must be 2 ... 65536, got {codebook_size}")
+    return max(1, (int(codebook_size) - 1).bit_length())
+
+
+@dataclass(frozen=True)
+class LinkConfig:
+    """The TokCom link's geometry, from which every derived size is computed (once).
+
+    Frame geometry (grid, Q) comes from the model service's ``info``
+    (:meth:`from_info`); packet and link settings are the paper's by default: 4 tokens per
+    packet, CRC-16, K = 7, Gray 16-QAM, 8 guard symbols per burst.
+    """
+
+    grid_h: int = 16
+    grid_w: int = 16
+    codebook_size: int = 1024
+    tokens_per_packet: int = 4
+    interleaver: str = "random"
+    interleaver_seed: int = 1
+    crc: str = "crc16"
+    code: str = "cc_k7"
+    modulation: str = "16qam"
+    guard_symbols: int = 8
+    scramble: bool = True
+
+    def __post_init__(self):
+        crc_of(self.crc)
+        code_of(self.code)
+        if self.modulation not in BITS_PER_SYMBOL:
+            raise ValueError(f"modulation must be one of {sorted(BITS_PER_SYMBOL)}, "
+                             f"got {self.modulation!r}")
+        token_bits(self.codebook_size)
+        if min(self.grid_h, self.grid_w, self.tokens_per_packet) < 1 or self.guard_symbols < 0:
+            raise ValueError("grid and tokens_per_packet must be >= 1, guard_symbols >= 0")
+
+    @classmethod
+    def from_info(cls, info: dict, **settings) -> "LinkConfig":
+        """The frame geometry of the service's model (its ``info`` reply) + link settings."""
+        return cls(grid_h=int(info["grid_h"]), grid_w=int(info["grid_w"]),
+                   codebook_size=int(info["codebook_size"]), **settings)
+
+    @property
+    def tokens_per_frame(self) -> int:
+        return self.grid_h * self.grid_w
+
+    @property
+    def token_bits(self) -> int:
+        return token_bits(self.codebook_size)
+
+    @property
+    def payload_bits(self) -> int:
+        return self.tokens_per_packet * self.token_bits
+
+    @property
+    def packets_per_frame(self) -> int:
+        return -(-self.tokens_per_frame // self.tokens_per_packet)
+
+    @property
+    def crc_width(self) -> int:
+        return crc_of(self.crc)[0]
+
+    @property
+    def coded_bits(self) -> int:
+        """Coded bits of one packet (payload + CRC + tail, rate 1/2)."""
+        return code_of(self.code).coded_bits(self.payload_bits + self.crc_width)
+
+    @property
+    def bits_per_symbol(self) -> int:
+        return BITS_PER_SYMBOL[self.modulation]
+
+    @property
+    def symbols_per_packet(self) -> int:
+        return -(-self.coded_bits // self.bits_per_symbol)
+
+    @property
+    def channel_uses_per_frame(self) -> int:
+        """N of TCE on the loopback link: the frame's burst with its guard symbols."""
+        return self.packets_per_frame * self.symbols_per_packet + self.guard_symbols
+
+    @property
+    def channel_uses_per_packet(self) -> float:
+        """Channel uses of one packet with its share of the burst's guard symbols."""
+        return self.channel_uses_per_frame / self.packets_per_frame
+
+    def tce(self, transmissions: float = 1.0) -> float:
+        """TokCom's token communication efficiency h*w / (T * N * log2 Q) for this link."""
+        from .frame_quality import tce
+
+        return tce(self.tokens_per_frame, self.channel_uses_per_frame, self.token_bits,
+                   transmissions)

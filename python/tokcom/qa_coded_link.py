@@ -8,7 +8,6 @@
 demapping, filler and malformed packets, channel alignment. (Error rates: tests/test_link_*.py.)"""
 
 import itertools
-import time
 
 import numpy as np
 import pmt
@@ -16,6 +15,7 @@ from gnuradio import blocks, digital, gr, gr_unittest, tokcom
 
 from gnuradio.tokcom.link_config import CRCS, make_constellation
 from gnuradio.tokcom.link_sim import packet_pdu
+from gnuradio.tokcom.message_collector import message_collector, run_until_count
 from gnuradio.tokcom.testing_support import post_and_collect, run_stream, spec_crc_bits
 
 
@@ -41,10 +41,7 @@ IEEE_802_11_SCRAMBLER = np.array([int(c) for c in (
 
 
 def source_bits(source, pdus, n_bits):
-    sink = blocks.vector_sink_b()
-    run_stream([source, sink], [(source, "in", p) for p in pdus],
-               until=lambda: len(sink.data()) >= n_bits)
-    return np.array(sink.data(), np.uint8)
+    return run_stream(source, [(source, "in", p) for p in pdus], n_bits).astype(np.uint8)
 
 
 class qa_coded_link(gr_unittest.TestCase):
@@ -144,10 +141,8 @@ class qa_coded_link(gr_unittest.TestCase):
         n_symbols = 64 * 31
         for scramble in (False, True):
             tx = tokcom.coded_link_tx(40, "crc16", "cc_k7", "16qam", 8, scramble)
-            sink = blocks.vector_sink_c()
-            run_stream([tx, sink], [(tx.source, "in", p) for p in zero_pdus],
-                       until=lambda sink=sink: len(sink.data()) >= n_symbols)
-            y = np.array(sink.data())[:n_symbols].reshape(64, 31)
+            y = run_stream(tx, [(tx.source, "in", p) for p in zero_pdus], n_symbols,
+                           "c").reshape(64, 31)
             # Same payload, same scrambling sequence: every packet has the same symbols.
             self.assertTrue((y == y[0]).all())
             labels = np.abs(y[0, :, None] - points[None, :]).argmin(axis=1)
@@ -188,26 +183,20 @@ class qa_coded_link(gr_unittest.TestCase):
         tx = tokcom.coded_link_tx(payload_bits, crc, code, modulation, scramble=scramble[0])
         rx = tokcom.coded_link_rx(payload_bits, crc, code, modulation, noise_var=1e-3,
                                   scramble=scramble[1])
-        sink = blocks.message_debug()
+        sink = message_collector()
         tb = gr.top_block()
         tb.connect(tx, rx)
-        tb.msg_connect(rx, "out", sink, "store")
-        tb.start()
-        for p in pdus:
-            tx.source.to_basic_block()._post(pmt.intern("in"), p)
-        deadline = time.monotonic() + 10
-        while sink.num_messages() < n and time.monotonic() < deadline:
-            time.sleep(0.005)
-        tb.stop()
-        tb.wait()
+        tb.msg_connect(rx, "out", sink, "in")
         label = (code, modulation, crc, scramble)
-        self.assertEqual(sink.num_messages(), n, label)
+        done = run_until_count(tb, sink, n, 30.0, [(tx.source, "in", p) for p in pdus])
+        self.assertTrue(done, label)
+        out = sink.messages()
         if scramble[0] != scramble[1]:  # a mismatch fails every packet
-            self.assertFalse(any(pmt.to_python(pmt.car(sink.get_message(i)))["crc_ok"]
+            self.assertFalse(any(pmt.to_python(pmt.car(out[i]))["crc_ok"]
                                  for i in range(n)), label)
             return
         for i in range(n):
-            msg = sink.get_message(i)
+            msg = out[i]
             meta = pmt.to_python(pmt.car(msg))
             self.assertTrue(meta["crc_ok"], label)
             self.assertEqual(meta["frame_id"] * 64 + meta["pkt_idx"], i, label)

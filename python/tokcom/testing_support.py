@@ -1,11 +1,10 @@
 """Test support for the QA files (not installed): an independent Python reading of
 docs/formats.md, used as an oracle for the C++ blocks, and a message-port harness."""
 
-import time
-
 import numpy as np
-import pmt
 from gnuradio import blocks, gr
+
+from .message_collector import message_collector, post, post_done, run_until_count
 
 _M64 = (1 << 64) - 1
 
@@ -57,21 +56,29 @@ def spec_payload(tokens: np.ndarray, slots_of_packet: np.ndarray, q: int) -> byt
     return bytes(np.packbits(np.array(bits, dtype=np.uint8)).tolist()) if bits else b""
 
 
-def post_and_collect(block, inputs, expected, out_port="out", timeout=5.0):
-    """Runs `block` in a flowgraph, posts (port, msg) inputs, and returns the PMTs it
-    publishes on out_port once `expected` arrived (or after timeout), after stopping."""
+def post_and_collect(block, inputs, expected=None, out_port="out", timed=False):
+    """Runs `block` on the (port, msg) inputs and returns what it published on out_port.
+
+    Blocks whose message handlers answer at once (C++ packetizer, depacketizer, Python
+    blocks without worker threads): the inputs and then 'done' are posted before start,
+    so the run ends once every input was handled. timed=True is for output that comes
+    with time (the depacketizer's timeout): the run ends when `expected` messages came
+    out (or after 30 s). With `expected`, fails unless that many came out."""
     tb = gr.top_block()
-    sink = blocks.message_debug()
-    tb.msg_connect(block, out_port, sink, "store")
-    tb.start()
-    for port, msg in inputs:
-        block.to_basic_block()._post(pmt.intern(port), msg)
-    deadline = time.monotonic() + timeout
-    while sink.num_messages() < expected and time.monotonic() < deadline:
-        time.sleep(0.005)
-    tb.stop()
-    tb.wait()
-    return [sink.get_message(i) for i in range(sink.num_messages())]
+    sink = message_collector()
+    tb.msg_connect(block, out_port, sink, "in")
+    if timed:
+        run_until_count(tb, sink, expected, 30.0, [(block, port, msg) for port, msg in inputs])
+    else:
+        for port, msg in inputs:
+            post(block, port, [msg])
+        post_done(block)
+        tb.start()
+        tb.wait()
+    out = sink.messages()
+    if expected is not None and len(out) != expected:
+        raise AssertionError(f"{len(out)} messages out of {out_port!r}, expected {expected}")
+    return out
 
 
 def spec_crc_bits(bits, width: int, poly: int) -> list[int]:
@@ -89,18 +96,23 @@ def spec_crc_bits(bits, width: int, poly: int) -> list[int]:
     return [(reg >> (width - 1 - i)) & 1 for i in range(width)]
 
 
-def run_stream(blocks_chain, inputs, timeout=10.0, until=None):
-    """Connects blocks_chain in a top block, posts (block, port, msg) inputs, waits until
-    until() is true (or timeout), stops, and returns the top block."""
+def run_stream(block, inputs, n_items, item="b"):
+    """Runs `block`'s stream output (bytes "b" or complex "c") into a sink, fed by the
+    (target, port, msg) inputs posted before start, each target followed by 'done': a
+    message-fed source finishes once it has put out what its messages made, so the run
+    ends by itself. Returns the first n_items as a numpy array (fails if fewer came)."""
+    sink = {"b": blocks.vector_sink_b, "c": blocks.vector_sink_c}[item]()
     tb = gr.top_block()
-    if len(blocks_chain) > 1:
-        tb.connect(*blocks_chain)
-    tb.start()
-    for block, port, msg in inputs:
-        block.to_basic_block()._post(pmt.intern(port), msg)
-    deadline = time.monotonic() + timeout
-    while until is not None and not until() and time.monotonic() < deadline:
-        time.sleep(0.005)
-    tb.stop()
-    tb.wait()
-    return tb
+    tb.connect(block, sink)
+    targets = []
+    for target, port, msg in inputs:
+        post(target, port, [msg])
+        if target not in targets:
+            targets.append(target)
+    for target in targets:
+        post_done(target)
+    tb.run()
+    data = np.array(sink.data())
+    if len(data) < n_items:
+        raise AssertionError(f"{len(data)} items came out, expected {n_items}")
+    return data[:n_items]

@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from ..frame_quality import tce
-from .point import CHANNEL_USES_PER_PACKET, SCHEMES
+from .point import SCHEMES
 
 Z95 = 1.96
 TOKEN_SCHEMES = ("tokcom_cmi", "tokcom_nocmi", "vq_only", "vq_arq")
@@ -51,12 +51,15 @@ def ratio_ci(num, den) -> tuple[float, float]:
     return float(r), float(Z95 * se)
 
 
-def rows_for_point(esn0_db: float, r: dict, bits_per_token: int = 10) -> list[dict]:
+def rows_for_point(esn0_db: float, r: dict) -> list[dict]:
     """Rows of all schemes for one Es/N0 (r: the per-image records, concatenated)."""
     n = len(r["image_index"])
     packets = r["packets"]
     n_tokens = r["n_tokens"]
     pixels = r["pixels"]
+    bits_per_token = int(r["token_bits"][0])  # log2 Q of TCE (LinkConfig.token_bits)
+    # Channel uses of one packet with its share of the burst's guard (LinkConfig)
+    uses_per_packet = float(np.mean(r["frame_channel_uses"] / packets))
     per_lo, per_hi = wilson(int(r["first_failed"].sum()), int(packets.sum()))
     base = {"esn0_db": esn0_db, "images": n, "packets": int(packets.sum()),
             "per": float(r["first_failed"].sum() / packets.sum()), "per_lo": per_lo,
@@ -72,13 +75,13 @@ def rows_for_point(esn0_db: float, r: dict, bits_per_token: int = 10) -> list[di
             t, t_ci = 1.0, 0.0
         row["transmissions"], row["transmissions_ci"] = t, t_ci
         # channel uses per image: every transmitted packet with its share of the guard
-        row["channel_uses"] = t * float(np.mean(sent)) * CHANNEL_USES_PER_PACKET
+        row["channel_uses"] = t * float(np.mean(sent)) * uses_per_packet
         bits = (r["jpeg_bits"] if scheme == "jpeg_arq"
                 else n_tokens * bits_per_token)
         row["bpp"] = float(np.mean(bits / pixels))
         if scheme in TOKEN_SCHEMES:
             # N = channel uses of one transmission of the frame
-            n_uses = float(np.mean(r["packets"])) * CHANNEL_USES_PER_PACKET
+            n_uses = float(np.mean(r["frame_channel_uses"]))
             h_w = float(np.mean(n_tokens))
             row["tce"] = tce(h_w, n_uses, bits_per_token, t)
             row["tce_lo"] = tce(h_w, n_uses, bits_per_token, t + t_ci)
