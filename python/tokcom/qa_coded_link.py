@@ -40,6 +40,11 @@ IEEE_802_11_SCRAMBLER = np.array([int(c) for c in (
     np.uint8)
 
 
+def packet_sequence(pkt_idx, n):
+    """docs/formats.md: packet pkt_idx is scrambled with s[(pkt_idx + i) mod 127]."""
+    return IEEE_802_11_SCRAMBLER[(pkt_idx + np.arange(n)) % 127]
+
+
 def source_bits(source, pdus, n_bits):
     sink = blocks.vector_sink_b()
     run_stream([source, sink], [(source, "in", p) for p in pdus],
@@ -99,9 +104,9 @@ class qa_coded_link(gr_unittest.TestCase):
             plain, scrambled = (
                 source_bits(tokcom.packet_bits_source(payload_bits, width, poly, tail, s), pdus,
                             8 * block).reshape(8, block) for s in (False, True))
-            for i in range(8):  # restarted for every packet; the tail bits stay zero
+            for i in range(8):  # packet i starts i bits in; the tail bits stay zero
                 np.testing.assert_array_equal(plain[i, :n_bits] ^ scrambled[i, :n_bits],
-                                              IEEE_802_11_SCRAMBLER[:n_bits])
+                                              packet_sequence(i, n_bits))
                 self.assertFalse(scrambled[i, n_bits:].any())
         # gr-digital's own additive scrambler with the same LFSR parameters agrees.
         ref = blocks.vector_sink_b()
@@ -117,7 +122,7 @@ class qa_coded_link(gr_unittest.TestCase):
         _, next_frame = packets(1, 40, frame_id=1, n_packets=4)
         src = tokcom.packet_bits_source(40, width, poly, 0, True)
         out = source_bits(src, pdus[:2] + pdus[3:] + next_frame, 4 * 56)  # packet 2 missing
-        filler = out[2 * 56:3 * 56] ^ IEEE_802_11_SCRAMBLER[:56]
+        filler = out[2 * 56:3 * 56] ^ packet_sequence(2, 56)
         self.assertFalse(filler[:40].any())
         self.assertNotEqual(filler[40:].tolist(), spec_crc_bits(filler[:40], width, poly))
         meta = pmt.to_pmt({"n_packets": 4, "frame_id": 0})
@@ -148,8 +153,10 @@ class qa_coded_link(gr_unittest.TestCase):
             run_stream([tx, sink], [(tx.source, "in", p) for p in zero_pdus],
                        until=lambda sink=sink: len(sink.data()) >= n_symbols)
             y = np.array(sink.data())[:n_symbols].reshape(64, 31)
-            # Same payload, same scrambling sequence: every packet has the same symbols.
-            self.assertTrue((y == y[0]).all())
+            # Without scrambling every packet has the same symbols; with it, each packet
+            # has its own sequence (pkt_idx 0..63) and so its own symbols.
+            distinct = len({row.tobytes() for row in y})
+            self.assertEqual(distinct, 64 if scramble else 1)
             labels = np.abs(y[0, :, None] - points[None, :]).argmin(axis=1)
             counts = np.bincount(labels, minlength=16)
             energy = np.mean(np.abs(y[0]) ** 2)
@@ -163,6 +170,7 @@ class qa_coded_link(gr_unittest.TestCase):
                 self.assertGreaterEqual(np.count_nonzero(counts), 10)
                 self.assertLessEqual(counts.max(), 6)
                 self.assertAlmostEqual(energy, 1.0, delta=0.15)
+                self.assertAlmostEqual(np.mean(np.abs(y) ** 2), 1.0, delta=0.05)
 
     def test_mismatched_scrambler_settings_fail_the_crc(self):
         for code in ("cc_k7", "cc_k3"):

@@ -57,6 +57,40 @@ def spec_payload(tokens: np.ndarray, slots_of_packet: np.ndarray, q: int) -> byt
     return bytes(np.packbits(np.array(bits, dtype=np.uint8)).tolist()) if bits else b""
 
 
+def run_to_done(block, inputs, out_port="out"):
+    """Deterministic QA (the gr-satellites way): posts the (port, msg) inputs and then a
+    "done" system message before start(), then start(); wait(). The block handles all
+    its queued messages, finishes at "done" and tells the sink, so wait() returns once
+    everything is handled. Returns the PMTs the block published on out_port, including
+    what it published from stop() (left in the sink's queue when the sink had already
+    finished). Messages to one port are handled in order; GNU Radio drains the ports
+    one after another, so the order across ports is not the posting order."""
+    tb = gr.top_block()
+    sink = blocks.message_debug()
+    tb.msg_connect(block, out_port, sink, "store")
+    b = block.to_basic_block()
+    for port, msg in inputs:
+        b._post(pmt.intern(port), msg)
+    b._post(pmt.intern("system"), pmt.cons(pmt.intern("done"), pmt.from_long(1)))
+    tb.start()
+    tb.wait()
+    out = [sink.get_message(i) for i in range(sink.num_messages())]
+    store = sink.to_basic_block()
+    while (msg := store.delete_head_nowait(pmt.intern("store"))) is not None:
+        out.append(msg)
+    return out
+
+
+def wait_for(condition, timeout=10.0):
+    """Waits until condition() is true (a state the test needs before its next step, such
+    as a counter); raises if it does not happen within timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition not reached")
+        time.sleep(0.001)
+
+
 def post_and_collect(block, inputs, expected, out_port="out", timeout=5.0):
     """Runs `block` in a flowgraph, posts (port, msg) inputs, and returns the PMTs it
     publishes on out_port once `expected` arrived (or after timeout), after stopping."""

@@ -1,17 +1,18 @@
-"""Pixel-level image quality metrics (per image, via torchmetrics).
+"""Pixel-level image quality metrics (per image).
 
 All functions take images in [-1, 1] (the tokenizer's range), shape (B, C, H, W), and
 return one value per image (shape (B,)) so callers can form confidence intervals.
+PSNR and SSIM are the project's one definition in ``frame_quality`` (torch-free, shared
+with the flowgraph); MS-SSIM, which only the model card reports, comes from torchmetrics.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import torch
-from torchmetrics.functional.image import (
-    multiscale_structural_similarity_index_measure,
-    peak_signal_noise_ratio,
-    structural_similarity_index_measure,
-)
+from torchmetrics.functional.image import multiscale_structural_similarity_index_measure
+
+from .. import frame_quality
 
 DATA_RANGE = 2.0  # [-1, 1]
 
@@ -27,18 +28,24 @@ def _check(pred: torch.Tensor, target: torch.Tensor) -> None:
                          f"{tuple(pred.shape)} and {tuple(target.shape)}")
 
 
+def _per_image(fn, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    _check(pred, target)
+    p = pred.detach().cpu().double().numpy().transpose(0, 2, 3, 1)  # -> (B, H, W, C)
+    t = target.detach().cpu().double().numpy().transpose(0, 2, 3, 1)
+    if p.shape[-1] == 1:
+        p, t = p[..., 0], t[..., 0]
+    return torch.tensor(np.array([fn(b, a, DATA_RANGE) for a, b in zip(p, t, strict=True)]),
+                        dtype=torch.float32)
+
+
 def psnr(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Peak signal-to-noise ratio in dB per image (peak = full [-1, 1] range)."""
-    _check(pred, target)
-    return peak_signal_noise_ratio(pred.float(), target.float(), data_range=DATA_RANGE,
-                                   reduction="none", dim=(1, 2, 3))
+    return _per_image(frame_quality.psnr, pred, target)
 
 
 def ssim(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """SSIM per image (11x11 Gaussian window, sigma 1.5, the usual constants)."""
-    _check(pred, target)
-    return structural_similarity_index_measure(pred.float(), target.float(),
-                                               data_range=DATA_RANGE, reduction="none")
+    """SSIM per image (``frame_quality.ssim``: 11x11 Gaussian window, sigma 1.5)."""
+    return _per_image(frame_quality.ssim, pred, target)
 
 
 def ms_ssim_params(size: int) -> dict:
