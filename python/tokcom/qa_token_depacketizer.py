@@ -54,7 +54,7 @@ class qa_token_depacketizer(gr_unittest.TestCase):
     def test_complete_frame(self):
         f = random_frame(16, 16, 1024, 0)
         pkts = packets_of(f)
-        out = post_and_collect(depacketizer_for(f), [("in", m) for m in pkts[::-1]], 1)
+        out = run_to_done(depacketizer_for(f, timeout_ms=0), [("in", m) for m in pkts[::-1]])
         self.assertEqual(len(out), 1)
         rx = parse_frame_pdu(out[0])
         np.testing.assert_array_equal(rx.tokens, f.tokens)
@@ -69,7 +69,7 @@ class qa_token_depacketizer(gr_unittest.TestCase):
         inputs = [("in", m) for m in pkts]
         inputs[3] = ("fail", pkts[3])
         inputs[10] = ("in", with_meta(pkts[10], "crc_ok", pmt.PMT_F))
-        out = post_and_collect(depacketizer_for(f, seed=5), inputs, 1)
+        out = run_to_done(depacketizer_for(f, seed=5, timeout_ms=0), inputs)
         rx = parse_frame_pdu(out[0])
         expected = np.zeros(256, bool)
         slots = spec_slots(256, 4, "random", 5)
@@ -82,6 +82,7 @@ class qa_token_depacketizer(gr_unittest.TestCase):
         p1, p2 = packets_of(f1), packets_of(f2)
         blk = depacketizer_for(f1)
         inputs = [("in", m) for m in p1[:2] + p2[:3] + p1[2:3]]
+        # The timeout is wall-clock behaviour: this test waits (bounded) for its frame.
         out = post_and_collect(blk, inputs, 2)
         first, second = (parse_frame_pdu(m) for m in out)
         self.assertEqual((first.frame_id, first.meta["reason"]), (1, "newer_frame"))
@@ -221,7 +222,7 @@ class qa_token_depacketizer(gr_unittest.TestCase):
             state[i] = state.get(i, False) or good
         if not state:  # nothing of the frame arrived: there is nothing to deliver
             return
-        out = post_and_collect(depacketizer_for(f, k, mode, seed), inputs, 1)
+        out = run_to_done(depacketizer_for(f, k, mode, seed, timeout_ms=0), inputs)
         self.assertEqual(len(out), 1)
         rx = parse_frame_pdu(out[0])
         expected_mask = np.ones(h * w, bool)
@@ -232,7 +233,7 @@ class qa_token_depacketizer(gr_unittest.TestCase):
         np.testing.assert_array_equal(rx.mask.ravel(), expected_mask)
         np.testing.assert_array_equal(rx.tokens[~rx.mask], f.tokens[~rx.mask])
         self.assertEqual(rx.meta["n_packets_ok"], sum(state.values()))
-        self.assertEqual(rx.meta["reason"], "complete" if len(state) == n_pkt else "timeout")
+        self.assertEqual(rx.meta["reason"], "complete" if len(state) == n_pkt else "stop")
 
 if __name__ == "__main__":
     gr_unittest.run(qa_token_depacketizer)

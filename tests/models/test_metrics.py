@@ -98,17 +98,28 @@ def test_ssim_and_psnr_equal_torchmetrics(shape):
     )
 
     x, y = _images(shape, sum(shape))
-    ref_ssim = structural_similarity_index_measure(y.double(), x.double(), data_range=2.0,
-                                                   reduction="none")
+    # Both compare intensities in [0, 1] (module doc of metrics/quality.py).
+    ref_ssim = structural_similarity_index_measure((y.double() + 1) / 2, (x.double() + 1) / 2,
+                                                   data_range=1.0, reduction="none")
     ref_psnr = peak_signal_noise_ratio(y.double(), x.double(), data_range=2.0,
                                        reduction="none", dim=(1, 2, 3))
     assert (ssim(y, x).double() - ref_ssim).abs().max() < 1e-6
     assert (psnr(y, x).double() - ref_psnr).abs().max() < 1e-4
 
 
+def test_ssim_is_computed_on_non_negative_intensities():
+    # SSIM's luminance term depends on the offset: on [-1, 1] itself the value differs.
+    from torchmetrics.functional.image import structural_similarity_index_measure
+
+    x, y = _images((2, 1, 28, 28), 7)
+    shifted = structural_similarity_index_measure(y.double(), x.double(), data_range=2.0,
+                                                  reduction="none")
+    assert (ssim(y, x).double() - shifted).abs().max() > 1e-3
+
+
 def test_flowgraph_quality_is_the_same_ssim_on_uint8():
     # frame_quality.image_quality (uint8, range 255) is the same definition as the model
-    # card's metric on [-1, 1] floats (range 2): equal up to float rounding.
+    # card's metric on [-1, 1] floats mapped to [0, 1]: equal up to float rounding.
     from gnuradio.tokcom.frame_quality import image_quality
 
     rng = np.random.default_rng(0)
