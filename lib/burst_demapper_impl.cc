@@ -46,15 +46,15 @@ burst_demapper_impl::burst_demapper_impl(digital::constellation_sptr constellati
     : gr::block("burst_demapper",
                 gr::io_signature::make(1, 1, sizeof(gr_complex)),
                 gr::io_signature::make(1, 1, quantize ? sizeof(uint8_t) : sizeof(float))),
-      d_points(constellation ? constellation->points() : std::vector<gr_complex>()),
-      d_bps(labelled_bits_per_symbol(constellation, "burst_demapper")),
+      d_demap(constellation ? constellation->points() : std::vector<gr_complex>(),
+              labelled_bits_per_symbol(constellation, "burst_demapper")),
+      d_bps(constellation->bits_per_symbol()),
       d_coded_bits(coded_bits),
       d_symbols_per_packet((coded_bits + d_bps - 1) / d_bps),
       d_guard(guard_symbols),
       d_quantize(quantize),
       d_quant_scale(quant_scale),
       d_noise_var_cfg(noise_var),
-      d_dist(d_points.size()),
       d_llr(static_cast<size_t>(d_symbols_per_packet) * d_bps)
 {
     if (coded_bits == 0) {
@@ -62,58 +62,6 @@ burst_demapper_impl::burst_demapper_impl(digital::constellation_sptr constellati
     }
     message_port_register_out(keys::port_frames);
     set_tag_propagation_policy(TPP_DONT);
-    find_axis_bits();
-}
-
-void burst_demapper_impl::find_axis_bits()
-{
-    const size_t m = d_points.size();
-    auto distinct = [&](bool imag) {
-        std::vector<float> v;
-        for (const auto& p : d_points) {
-            const float x = imag ? p.imag() : p.real();
-            if (std::none_of(v.begin(), v.end(), [&](float u) { return u == x; })) {
-                v.push_back(x);
-            }
-        }
-        return v;
-    };
-    const auto re = distinct(false);
-    const auto im = distinct(true);
-    if (re.size() * im.size() != m) {
-        return; // not a grid of points
-    }
-    std::vector<axis_bit> bits;
-    for (uint32_t b = 0; b < d_bps; ++b) {
-        const uint32_t shift = d_bps - 1 - b;
-        bool found = false;
-        for (const bool imag : { false, true }) {
-            // The bit is a function of this axis if points sharing a level share the bit.
-            axis_bit ab{ imag, {}, {} };
-            bool consistent = true;
-            for (const float level : imag ? im : re) {
-                int bit = -1;
-                for (size_t i = 0; i < m && consistent; ++i) {
-                    const float x = imag ? d_points[i].imag() : d_points[i].real();
-                    if (x == level) {
-                        const int v = (i >> shift) & 1;
-                        consistent = bit < 0 || bit == v;
-                        bit = v;
-                    }
-                }
-                (bit ? ab.levels1 : ab.levels0).push_back(level);
-            }
-            if (consistent && !ab.levels0.empty() && !ab.levels1.empty()) {
-                bits.push_back(ab);
-                found = true;
-                break;
-            }
-        }
-        if (!found) {
-            return;
-        }
-    }
-    d_axis_bits = bits;
 }
 
 void burst_demapper_impl::forecast(int, gr_vector_int& ninput_items_required)
@@ -128,59 +76,12 @@ float burst_demapper_impl::packet_noise_var(const gr_complex* y)
     if (cfg > 0) {
         return cfg;
     }
-    if (d_n0_frames > 0) {
-        return std::max(d_n0_est, MIN_NOISE_VAR);
+    if (d_guard_n0.gaps() > 0) {
+        return std::max(d_guard_n0.estimate(), MIN_NOISE_VAR);
     }
     // No guard seen yet: distance to the nearest point (biased low at low SNR).
-    double sum = 0;
-    for (uint32_t s = 0; s < d_symbols_per_packet; ++s) {
-        float best = std::numeric_limits<float>::max();
-        for (const auto& p : d_points) {
-            best = std::min(best, std::norm(y[s] - p));
-        }
-        sum += best;
-    }
-    return std::max(static_cast<float>(sum / d_symbols_per_packet), MIN_NOISE_VAR);
-}
-
-void burst_demapper_impl::demap_packet(const gr_complex* y, float n0)
-{
-    const float inv_n0 = 1.0f / n0;
-    const size_t m = d_points.size();
-    constexpr float inf = std::numeric_limits<float>::max();
-    if (!d_axis_bits.empty()) {
-        for (uint32_t s = 0; s < d_symbols_per_packet; ++s) {
-            for (uint32_t b = 0; b < d_bps; ++b) {
-                const axis_bit& ab = d_axis_bits[b];
-                const float x = ab.imag ? y[s].imag() : y[s].real();
-                float min0 = inf, min1 = inf;
-                for (const float l : ab.levels0) {
-                    min0 = std::min(min0, (x - l) * (x - l));
-                }
-                for (const float l : ab.levels1) {
-                    min1 = std::min(min1, (x - l) * (x - l));
-                }
-                d_llr[s * d_bps + b] = (min0 - min1) * inv_n0;
-            }
-        }
-        return;
-    }
-    for (uint32_t s = 0; s < d_symbols_per_packet; ++s) {
-        for (size_t i = 0; i < m; ++i) {
-            d_dist[i] = std::norm(y[s] - d_points[i]);
-        }
-        for (uint32_t b = 0; b < d_bps; ++b) {
-            // Label bit b (most significant first) of point i is (i >> shift) & 1.
-            const uint32_t shift = d_bps - 1 - b;
-            float min0 = std::numeric_limits<float>::max();
-            float min1 = min0;
-            for (size_t i = 0; i < m; ++i) {
-                float& best = ((i >> shift) & 1) ? min1 : min0;
-                best = std::min(best, d_dist[i]);
-            }
-            d_llr[s * d_bps + b] = (min0 - min1) * inv_n0;
-        }
-    }
+    return std::max(d_demap.nearest_point_noise_var(y, d_symbols_per_packet),
+                    MIN_NOISE_VAR);
 }
 
 int burst_demapper_impl::general_work(int noutput_items,
@@ -205,23 +106,13 @@ int burst_demapper_impl::general_work(int noutput_items,
                 n = static_cast<int>(tags.front().offset - base) - consumed;
                 d_guard_left = n;
             }
-            for (int i = 0; i < n; ++i) {
-                d_guard_energy += std::norm(in[consumed + i]);
-            }
-            d_guard_count += n;
+            d_guard_n0.add(in + consumed, n);
             consumed += n;
             d_guard_left -= n;
             if (d_guard_left > 0) {
                 break;
             }
-            if (d_guard_count > 0) {
-                const float frame_n0 = static_cast<float>(d_guard_energy / d_guard_count);
-                ++d_n0_frames;
-                const float w = 1.0f / std::min<uint64_t>(d_n0_frames, 16);
-                d_n0_est = (1 - w) * d_n0_est + w * frame_n0;
-            }
-            d_guard_energy = 0;
-            d_guard_count = 0;
+            d_guard_n0.end_guard();
             continue;
         }
         if (!d_in_frame) {
@@ -235,7 +126,8 @@ int burst_demapper_impl::general_work(int noutput_items,
             uint64_t n_packets = 0;
             if (!pmt::is_dict(meta) || !dict_get_uint(meta, keys::n_packets, n_packets) ||
                 n_packets == 0) {
-                d_logger->warn("frame tag without n_packets; burst skipped");
+                d_drop_log(
+                    d_logger, "malformed frame tag", "no n_packets; burst skipped");
                 ++consumed;
                 continue;
             }
@@ -251,7 +143,7 @@ int burst_demapper_impl::general_work(int noutput_items,
         const gr_complex* y = in + consumed;
         const float n0 = packet_noise_var(y);
         d_n0_used = n0;
-        demap_packet(y, n0);
+        d_demap.demap(y, d_symbols_per_packet, n0, d_llr.data());
         if (d_quantize) {
             uint8_t* out = static_cast<uint8_t*>(output_items[0]) + produced;
             for (uint32_t i = 0; i < d_coded_bits; ++i) {

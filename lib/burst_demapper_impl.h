@@ -8,6 +8,8 @@
 #ifndef INCLUDED_TOKCOM_BURST_DEMAPPER_IMPL_H
 #define INCLUDED_TOKCOM_BURST_DEMAPPER_IMPL_H
 
+#include "drop_log.h"
+#include "soft_demap.h"
 #include <gnuradio/tokcom/burst_demapper.h>
 #include <atomic>
 
@@ -17,7 +19,7 @@ namespace tokcom {
 class burst_demapper_impl : public burst_demapper
 {
 private:
-    const std::vector<gr_complex> d_points;
+    maxlog_demapper d_demap;
     const uint32_t d_bps;
     const uint32_t d_coded_bits;
     const uint32_t d_symbols_per_packet;
@@ -30,30 +32,14 @@ private:
     uint32_t d_packets_left = 0;
     uint32_t d_guard_left = 0;
 
-    // Guard-based N0 estimate: running mean over frames (weight >= 1/16).
-    double d_guard_energy = 0.0;
-    uint32_t d_guard_count = 0;
-    float d_n0_est = 0.0f;
-    uint64_t d_n0_frames = 0;
+    guard_noise_estimator d_guard_n0;
     std::atomic<float> d_n0_used{ 0.0f };
     std::atomic<uint64_t> d_frames_in{ 0 };
+    drop_log d_drop_log;
 
-    std::vector<float> d_dist; // |y - p|^2 for every point
-    std::vector<float> d_llr;  // one packet's soft bits
-
-    // Square QAM, QPSK and BPSK are products of two one-dimensional constellations,
-    // each label bit chosen by one axis: then the max-log LLR of a bit needs only the
-    // levels of its axis (the other axis adds the same minimum to both terms).
-    struct axis_bit {
-        bool imag;
-        std::vector<float> levels0; // levels of the axis where the bit is 0
-        std::vector<float> levels1;
-    };
-    std::vector<axis_bit> d_axis_bits; // empty: not separable, use all points
-    void find_axis_bits();
+    std::vector<float> d_llr; // one packet's soft bits
 
     float packet_noise_var(const gr_complex* y);
-    void demap_packet(const gr_complex* y, float n0);
 
 public:
     burst_demapper_impl(digital::constellation_sptr constellation,

@@ -76,7 +76,8 @@ int burst_mapper_impl::general_work(int noutput_items,
             uint64_t n_packets = 0;
             if (!pmt::is_dict(meta) || !dict_get_uint(meta, keys::n_packets, n_packets) ||
                 n_packets == 0) {
-                d_logger->error("frame meta without n_packets; burst skipped");
+                d_drop_log(
+                    d_logger, "malformed frame meta", "no n_packets; burst skipped");
                 continue;
             }
             d_in_frame = true;

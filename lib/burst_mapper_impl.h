@@ -8,6 +8,7 @@
 #ifndef INCLUDED_TOKCOM_BURST_MAPPER_IMPL_H
 #define INCLUDED_TOKCOM_BURST_MAPPER_IMPL_H
 
+#include "drop_log.h"
 #include <gnuradio/tokcom/burst_mapper.h>
 #include <atomic>
 
@@ -27,6 +28,7 @@ private:
     uint32_t d_packets_left = 0;
     uint32_t d_guard_left = 0;
     std::atomic<uint64_t> d_frames_out{ 0 };
+    drop_log d_drop_log;
 
 public:
     burst_mapper_impl(digital::constellation_sptr constellation,

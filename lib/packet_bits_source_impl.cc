@@ -43,8 +43,7 @@ packet_bits_source_impl::packet_bits_source_impl(uint32_t payload_bits,
       d_tail_bits(tail_bits),
       d_block_bits(payload_bits + crc_width + tail_bits),
       d_crc(crc_width, crc_poly),
-      d_scramble(scramble ? scrambler_sequence(payload_bits + crc_width)
-                          : std::vector<uint8_t>())
+      d_scramble(scramble ? payload_bits + crc_width : 0)
 {
     if (payload_bits == 0) {
         throw std::invalid_argument("packet_bits_source: payload_bits must be >= 1");
@@ -59,7 +58,7 @@ packet_bits_source_impl::packet_bits_source_impl(uint32_t payload_bits,
 void packet_bits_source_impl::drop(const char* why)
 {
     ++d_malformed;
-    d_logger->debug("dropped malformed packet: {}", why);
+    d_drop_log(d_logger, "malformed packet", why);
 }
 
 void packet_bits_source_impl::take(const pmt::pmt_t& msg)
@@ -108,7 +107,7 @@ void packet_bits_source_impl::take(const pmt::pmt_t& msg)
     }
     d_crc.write_bits(d_crc.compute(out, d_payload_bits), out + d_payload_bits);
     // Payload and CRC only: the tail bits stay zero to terminate the trellis.
-    scramble_bits(out, d_scramble);
+    d_scramble.apply(out, idx);
     d_filled[idx] = 1;
     if (++d_n_filled == d_n_packets) {
         finish_frame();
@@ -125,7 +124,7 @@ void packet_bits_source_impl::finish_frame()
             uint8_t* out = &d_bits[static_cast<size_t>(p) * d_block_bits];
             const uint64_t parity = ~d_crc.compute(out, d_payload_bits);
             d_crc.write_bits(parity, out + d_payload_bits);
-            scramble_bits(out, d_scramble);
+            d_scramble.apply(out, p);
             ++d_packets_filled;
         }
     }

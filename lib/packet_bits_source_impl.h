@@ -9,6 +9,8 @@
 #define INCLUDED_TOKCOM_PACKET_BITS_SOURCE_IMPL_H
 
 #include "bit_crc.h"
+#include "drop_log.h"
+#include "scrambler.h"
 #include <gnuradio/tokcom/packet_bits_source.h>
 #include <atomic>
 
@@ -22,8 +24,8 @@ private:
     const uint32_t d_tail_bits;
     const uint32_t d_block_bits; // payload + CRC + tail
     bit_crc d_crc;
-    // Scrambling sequence of payload + CRC bits (empty: no scrambling).
-    const std::vector<uint8_t> d_scramble;
+    // Scrambling sequences of payload + CRC bits (size 0: no scrambling).
+    const packet_scrambler d_scramble;
 
     // Frame being collected.
     bool d_open = false;
@@ -40,6 +42,7 @@ private:
 
     std::atomic<uint64_t> d_packets_in{ 0 };
     std::atomic<uint64_t> d_malformed{ 0 };
+    drop_log d_drop_log;
     std::atomic<uint64_t> d_packets_filled{ 0 };
     std::atomic<uint64_t> d_frames_out{ 0 };
 

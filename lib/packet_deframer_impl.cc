@@ -35,8 +35,7 @@ packet_deframer_impl::packet_deframer_impl(uint32_t payload_bits,
       d_payload_bits(payload_bits),
       d_block_bits(block_bits ? block_bits : payload_bits + crc_width),
       d_crc(crc_width, crc_poly),
-      d_scramble(scramble ? scrambler_sequence(payload_bits + crc_width)
-                          : std::vector<uint8_t>()),
+      d_scramble(scramble ? payload_bits + crc_width : 0),
       d_descrambled(d_scramble.size()),
       d_payload((payload_bits + 7) / 8)
 {
@@ -71,7 +70,8 @@ int packet_deframer_impl::general_work(int,
             uint64_t n = 0;
             if (!pmt::is_dict(meta) || !dict_get_uint(meta, keys::n_packets, n) ||
                 n == 0) {
-                d_logger->error("frame meta without n_packets; frame skipped");
+                d_drop_log(
+                    d_logger, "malformed frame meta", "no n_packets; frame skipped");
                 continue;
             }
             d_in_frame = true;
@@ -81,10 +81,12 @@ int packet_deframer_impl::general_work(int,
             ++d_frames_in;
         }
         const uint8_t* bits = in + consumed;
-        if (!d_scramble.empty()) {
-            // Descramble payload + CRC (the same XOR as the transmitter's).
+        if (d_scramble.size()) {
+            // Descramble payload + CRC (the same XOR as the transmitter's; the
+            // packet's position in the burst is its pkt_idx).
+            const uint8_t* seq = d_scramble.sequence(d_next_idx);
             for (size_t i = 0; i < d_scramble.size(); ++i) {
-                d_descrambled[i] = (bits[i] & 1) ^ d_scramble[i];
+                d_descrambled[i] = (bits[i] & 1) ^ seq[i];
             }
             bits = d_descrambled.data();
         }

@@ -9,6 +9,8 @@
 #define INCLUDED_TOKCOM_PACKET_DEFRAMER_IMPL_H
 
 #include "bit_crc.h"
+#include "drop_log.h"
+#include "scrambler.h"
 #include <gnuradio/tokcom/packet_deframer.h>
 #include <atomic>
 
@@ -21,8 +23,8 @@ private:
     const uint32_t d_payload_bits;
     const uint32_t d_block_bits;
     bit_crc d_crc;
-    // Scrambling sequence of payload + CRC bits (empty: no scrambling).
-    const std::vector<uint8_t> d_scramble;
+    // Scrambling sequences of payload + CRC bits (size 0: no scrambling).
+    const packet_scrambler d_scramble;
     std::vector<uint8_t> d_descrambled;
 
     bool d_in_frame = false;
@@ -34,6 +36,7 @@ private:
     std::atomic<uint64_t> d_packets_out{ 0 };
     std::atomic<uint64_t> d_failed{ 0 };
     std::atomic<uint64_t> d_frames_in{ 0 };
+    drop_log d_drop_log;
 
 public:
     packet_deframer_impl(uint32_t payload_bits,

@@ -127,7 +127,7 @@ void token_depacketizer_impl::timer_loop()
 void token_depacketizer_impl::drop(const char* why)
 {
     ++d_malformed;
-    d_logger->debug("dropped malformed packet: {}", why);
+    d_drop_log(d_logger, "malformed packet", why);
 }
 
 bool token_depacketizer_impl::geometry_matches(const pmt::pmt_t& meta) const

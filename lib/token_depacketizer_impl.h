@@ -8,6 +8,7 @@
 #ifndef INCLUDED_TOKCOM_TOKEN_DEPACKETIZER_IMPL_H
 #define INCLUDED_TOKCOM_TOKEN_DEPACKETIZER_IMPL_H
 
+#include "drop_log.h"
 #include <gnuradio/tokcom/token_depacketizer.h>
 #include <gnuradio/tokcom/token_layout.h>
 #include <condition_variable>
@@ -55,6 +56,7 @@ private:
 
     std::atomic<uint64_t> d_packets_in{ 0 };
     std::atomic<uint64_t> d_malformed{ 0 };
+    drop_log d_drop_log;
     std::atomic<uint64_t> d_late{ 0 };
     std::atomic<uint64_t> d_duplicate{ 0 };
     std::atomic<uint64_t> d_frames_out{ 0 };

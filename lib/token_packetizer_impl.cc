@@ -42,7 +42,7 @@ token_packetizer_impl::token_packetizer_impl(uint32_t tokens_per_packet,
 void token_packetizer_impl::drop(const char* why)
 {
     ++d_frames_dropped;
-    d_logger->debug("dropped malformed frame: {}", why);
+    d_drop_log(d_logger, "malformed frame", why);
 }
 
 void token_packetizer_impl::handle_frame(const pmt::pmt_t& msg)

@@ -8,6 +8,7 @@
 #ifndef INCLUDED_TOKCOM_TOKEN_PACKETIZER_IMPL_H
 #define INCLUDED_TOKCOM_TOKEN_PACKETIZER_IMPL_H
 
+#include "drop_log.h"
 #include <gnuradio/tokcom/token_layout.h>
 #include <gnuradio/tokcom/token_packetizer.h>
 #include <atomic>
@@ -26,6 +27,7 @@ private:
     std::unique_ptr<token_layout> d_layout;
     std::atomic<uint64_t> d_frames_in{ 0 };
     std::atomic<uint64_t> d_frames_dropped{ 0 };
+    drop_log d_drop_log;
     std::atomic<uint64_t> d_packets_out{ 0 };
 
     void handle_frame(const pmt::pmt_t& msg);

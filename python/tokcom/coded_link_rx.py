@@ -6,8 +6,9 @@ from . import tokcom_python as _cpp
 from .link_config import code_of, crc_of, make_constellation
 
 # Soft bits for gr-fec's 8-bit cc_decoder: 128 + QUANT_SCALE * LLR, clamped to 0..255.
-# Chosen by measurement (docs/link.md: PER at 8 dB against the unquantised oracle).
-DEFAULT_QUANT_SCALE = 16.0
+# Chosen by measurement (docs/link.md: PER at 8 dB against the unquantised oracle); the
+# constant lives in the C++ block (burst_demapper::DEFAULT_QUANT_SCALE).
+DEFAULT_QUANT_SCALE = _cpp.burst_demapper.DEFAULT_QUANT_SCALE
 
 
 class coded_link_rx(gr.hier_block2):

@@ -16,9 +16,10 @@ class coded_link_tx(gr.hier_block2):
     carries the "tokcom_frame" tag with the frame meta. docs/link.md has the details.
 
     scramble (default True): payload and CRC bits are XORed with the IEEE 802.11 additive
-    scrambler sequence (x^7 + x^4 + 1, restarted for every packet; docs/formats.md), so
-    that the symbols, and the error rate, do not depend on the payload. The receiver must
-    use the same setting.
+    scrambler sequence (x^7 + x^4 + 1, packet pkt_idx from bit pkt_idx mod 127 on;
+    docs/formats.md), so that the symbols, and the error rate, do not depend on the
+    payload, not even on a payload repeated in every packet. The receiver must use the
+    same setting.
     """
 
     def __init__(self, payload_bits=40, crc="crc16", code="cc_k7", modulation="16qam",

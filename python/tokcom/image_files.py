@@ -1,35 +1,49 @@
 """Images for the image token source: the Fashion-MNIST test split or picture files.
 
-numpy and Pillow only (flowgraph processes never import torch).
+numpy and Pillow only (flowgraph processes never import torch); the training code reads
+Fashion-MNIST through the same reader.
 """
 
 import gzip
+import os
+import struct
 from pathlib import Path
 
 import numpy as np
 
 FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")  # Debian dataset-fashion-mnist
+FASHION_MNIST_ENV = "TOKCOM_FASHION_MNIST"  # overrides FASHION_MNIST_DIR
 FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal",
                          "Shirt", "Sneaker", "Bag", "Ankle boot")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 
 
-def _read_idx(path: Path) -> np.ndarray:
-    """An IDX file (the MNIST format): magic 0x0000 08 <ndim>, big-endian dims, uint8 data."""
-    with gzip.open(path, "rb") as f:
+def read_idx(path) -> np.ndarray:
+    """An IDX file (the MNIST format), gzipped or not: magic 0x0000 08 <ndim>, big-endian
+    uint32 dims, uint8 data."""
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as f:
         data = f.read()
-    if data[:2] != b"\0\0" or data[2] != 0x08:
-        raise ValueError(f"{path} is not an unsigned-byte IDX file")
-    ndim = data[3]
-    dims = np.frombuffer(data, ">u4", count=ndim, offset=4).astype(int)
+    if len(data) < 4:
+        raise ValueError(f"{path}: not an unsigned-byte IDX file")
+    zero, dtype_code, ndim = struct.unpack(">HBB", data[:4])
+    if zero != 0 or dtype_code != 0x08:
+        raise ValueError(f"{path}: not an unsigned-byte IDX file")
+    dims = struct.unpack(">" + "I" * ndim, data[4:4 + 4 * ndim])
     return np.frombuffer(data, np.uint8, offset=4 + 4 * ndim).reshape(dims)
 
 
-def fashion_mnist_test(directory=FASHION_MNIST_DIR):
+def fashion_mnist_dir(explicit=None) -> Path:
+    """`explicit`, else $TOKCOM_FASHION_MNIST, else Debian's dataset directory."""
+    return Path(explicit or os.environ.get(FASHION_MNIST_ENV) or FASHION_MNIST_DIR)
+
+
+def fashion_mnist_test(directory=None):
     """The held-out test split: (images (10000, 28, 28) uint8, labels (10000,) int)."""
-    d = Path(directory)
-    images = _read_idx(d / "t10k-images-idx3-ubyte.gz")
-    labels = _read_idx(d / "t10k-labels-idx1-ubyte.gz").astype(int)
+    d = fashion_mnist_dir(directory)
+    images = read_idx(d / "t10k-images-idx3-ubyte.gz")
+    labels = read_idx(d / "t10k-labels-idx1-ubyte.gz").astype(int)
     return images, labels
 
 

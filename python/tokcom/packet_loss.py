@@ -4,6 +4,7 @@ import numpy as np
 import pmt
 from gnuradio import gr
 
+from .drop_log import DropLog
 from .frame_pdu import CRC_OK
 
 
@@ -35,6 +36,7 @@ class packet_loss(gr.basic_block):
         self.packets_in = 0
         self.packets_lost = 0
         self.malformed = 0
+        self._drop_log = DropLog()
         self.message_port_register_in(pmt.intern("in"))
         self.message_port_register_out(pmt.intern("out"))
         self.set_msg_handler(pmt.intern("in"), self._handle)
@@ -52,7 +54,7 @@ class packet_loss(gr.basic_block):
         self.packets_in += 1
         if not pmt.is_pair(msg) or not pmt.is_dict(pmt.car(msg)):
             self.malformed += 1
-            self.logger.debug("dropped a message that is not a PDU")
+            self._drop_log(self.logger, "malformed message", "not a PDU (meta dict, payload)")
             return
         if not self._lost():
             self.message_port_pub(pmt.intern("out"), msg)

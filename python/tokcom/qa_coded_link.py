@@ -16,7 +16,7 @@ from gnuradio import blocks, digital, gr, gr_unittest, tokcom
 from gnuradio.tokcom.link_config import CRCS, make_constellation
 from gnuradio.tokcom.link_sim import packet_pdu
 from gnuradio.tokcom.message_collector import message_collector, run_until_count
-from gnuradio.tokcom.testing_support import post_and_collect, run_stream, spec_crc_bits
+from gnuradio.tokcom.testing_support import run_stream, run_to_done, spec_crc_bits
 
 
 def packets(n, payload_bits, seed=0, frame_id=0, n_packets=None):
@@ -40,6 +40,11 @@ IEEE_802_11_SCRAMBLER = np.array([int(c) for c in (
     np.uint8)
 
 
+def packet_sequence(pkt_idx, n):
+    """docs/formats.md: packet pkt_idx is scrambled with s[(pkt_idx + i) mod 127]."""
+    return IEEE_802_11_SCRAMBLER[(pkt_idx + np.arange(n)) % 127]
+
+
 def source_bits(source, pdus, n_bits):
     return run_stream(source, [(source, "in", p) for p in pdus], n_bits).astype(np.uint8)
 
@@ -53,7 +58,7 @@ class qa_coded_link(gr_unittest.TestCase):
             out = source_bits(tokcom.packet_bits_source(40, width, poly), pdus, 64 * (40 + width))
             ours = out.reshape(64, 40 + width)[:, 40:]
             ref_block = digital.crc_append(width, poly, 0, (1 << width) - 1, False, False, False)
-            ref = post_and_collect(ref_block, [("in", p) for p in pdus], 64)
+            ref = run_to_done(ref_block, [("in", p) for p in pdus], expected=64)
             for i, msg in enumerate(ref):
                 crc_bytes = np.array(pmt.u8vector_elements(pmt.cdr(msg))[5:], np.uint8)
                 np.testing.assert_array_equal(ours[i], np.unpackbits(crc_bytes), err_msg=name)
@@ -96,9 +101,9 @@ class qa_coded_link(gr_unittest.TestCase):
             plain, scrambled = (
                 source_bits(tokcom.packet_bits_source(payload_bits, width, poly, tail, s), pdus,
                             8 * block).reshape(8, block) for s in (False, True))
-            for i in range(8):  # restarted for every packet; the tail bits stay zero
+            for i in range(8):  # packet i starts i bits in; the tail bits stay zero
                 np.testing.assert_array_equal(plain[i, :n_bits] ^ scrambled[i, :n_bits],
-                                              IEEE_802_11_SCRAMBLER[:n_bits])
+                                              packet_sequence(i, n_bits))
                 self.assertFalse(scrambled[i, n_bits:].any())
         # gr-digital's own additive scrambler with the same LFSR parameters agrees.
         ref = blocks.vector_sink_b()
@@ -114,7 +119,7 @@ class qa_coded_link(gr_unittest.TestCase):
         _, next_frame = packets(1, 40, frame_id=1, n_packets=4)
         src = tokcom.packet_bits_source(40, width, poly, 0, True)
         out = source_bits(src, pdus[:2] + pdus[3:] + next_frame, 4 * 56)  # packet 2 missing
-        filler = out[2 * 56:3 * 56] ^ IEEE_802_11_SCRAMBLER[:56]
+        filler = out[2 * 56:3 * 56] ^ packet_sequence(2, 56)
         self.assertFalse(filler[:40].any())
         self.assertNotEqual(filler[40:].tolist(), spec_crc_bits(filler[:40], width, poly))
         meta = pmt.to_pmt({"n_packets": 4, "frame_id": 0})
@@ -143,8 +148,10 @@ class qa_coded_link(gr_unittest.TestCase):
             tx = tokcom.coded_link_tx(40, "crc16", "cc_k7", "16qam", 8, scramble)
             y = run_stream(tx, [(tx.source, "in", p) for p in zero_pdus], n_symbols,
                            "c").reshape(64, 31)
-            # Same payload, same scrambling sequence: every packet has the same symbols.
-            self.assertTrue((y == y[0]).all())
+            # Without scrambling every packet has the same symbols; with it, each packet
+            # has its own sequence (pkt_idx 0..63) and so its own symbols.
+            distinct = len({row.tobytes() for row in y})
+            self.assertEqual(distinct, 64 if scramble else 1)
             labels = np.abs(y[0, :, None] - points[None, :]).argmin(axis=1)
             counts = np.bincount(labels, minlength=16)
             energy = np.mean(np.abs(y[0]) ** 2)
@@ -158,6 +165,7 @@ class qa_coded_link(gr_unittest.TestCase):
                 self.assertGreaterEqual(np.count_nonzero(counts), 10)
                 self.assertLessEqual(counts.max(), 6)
                 self.assertAlmostEqual(energy, 1.0, delta=0.15)
+                self.assertAlmostEqual(np.mean(np.abs(y) ** 2), 1.0, delta=0.05)
 
     def test_mismatched_scrambler_settings_fail_the_crc(self):
         for code in ("cc_k7", "cc_k3"):

@@ -11,7 +11,7 @@ import pmt
 from gnuradio import blocks, gr, gr_unittest, tokcom
 
 from gnuradio.tokcom import Frame, make_frame_pdu, parse_frame_pdu
-from gnuradio.tokcom.testing_support import post_and_collect
+from gnuradio.tokcom.testing_support import run_to_done
 
 
 def pdu(i):
@@ -48,7 +48,8 @@ class qa_python_blocks(gr_unittest.TestCase):
 
     def test_iid_loss_rate_and_flagging(self):
         blk = tokcom.packet_loss("iid", p_loss=0.3, action="flag", seed=1)
-        out = post_and_collect(blk, [("in", pdu(i)) for i in range(2000)], 2000)
+        out = run_to_done(blk, [("in", pdu(i)) for i in range(2000)])
+        self.assertEqual(len(out), 2000)
         flagged = sum(1 for m in out if pmt.dict_has_key(pmt.car(m), pmt.intern("crc_ok")))
         self.assertEqual(flagged, blk.packets_lost)
         # Binomial(2000, 0.3): mean 600, sd 20.5; 5 sd either side.
@@ -56,7 +57,8 @@ class qa_python_blocks(gr_unittest.TestCase):
 
     def test_gilbert_elliott_losses_are_bursty(self):
         blk = tokcom.packet_loss("gilbert_elliott", p_gb=0.02, p_bg=0.2, action="drop", seed=2)
-        out = post_and_collect(blk, [("in", pdu(i)) for i in range(4000)])
+        out = run_to_done(blk, [("in", pdu(i)) for i in range(4000)])
+        self.assertEqual(len(out) + blk.packets_lost, 4000)
         kept = {pmt.to_python(pmt.car(m))["i"] for m in out}
         lost = np.array([i not in kept for i in range(4000)])
         # Stationary loss = p_gb / (p_gb + p_bg) = 1/11; mean burst length 1 / p_bg = 5.
@@ -77,16 +79,21 @@ class qa_python_blocks(gr_unittest.TestCase):
         mask = np.zeros((2, 4), bool)
         mask[1, 1:] = True
         rx = Frame(rx_tokens, 1, 16, mask=mask)
+        other = Frame(ref.tokens, 2, 16, mask=mask)  # frame 2 has no reference
         blk = tokcom.token_error_meter(log_frames=False)
-        # Two runs: a block takes its ports' queues in no fixed order, and the reference
-        # must be there first. The malformed message gives no metrics and is counted.
-        post_and_collect(blk, [("ref", make_frame_pdu(ref))], 0, "metrics")
-        out = post_and_collect(blk, [("in", pmt.PMT_NIL), ("in", make_frame_pdu(rx))], 1,
-                               "metrics")
+        # Two runs: GNU Radio takes a block's port queues in no fixed order, and the
+        # reference must be there before its frame.
+        run_to_done(blk, [("ref", make_frame_pdu(ref)), ("ref", pmt.PMT_T)], "metrics")
+        inputs = [("in", pmt.PMT_NIL), ("in", make_frame_pdu(other)), ("in", make_frame_pdu(rx))]
+        out = run_to_done(blk, inputs, "metrics")
+        # Only the frame with a reference gives metrics: the malformed messages and the
+        # frame without a reference are counted and dropped.
+        self.assertEqual(len(out), 1)
         m = pmt.to_python(out[0])
-        self.assertEqual((m["n_masked"], m["n_wrong"]), (3, 1))
+        self.assertEqual((m["frame_id"], m["n_masked"], m["n_wrong"]), (1, 3, 1))
         self.assertAlmostEqual(m["ter"], 4 / 8)
-        self.assertEqual(blk.totals()["malformed"], 1)
+        t = blk.totals()
+        self.assertEqual((t["malformed"], t["no_reference"], t["frames"]), (2, 1, 1))
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ import pmt
 from gnuradio import gr_unittest
 
 from gnuradio.tokcom import Frame, make_frame_pdu, token_packetizer
-from gnuradio.tokcom.testing_support import post_and_collect, spec_payload, spec_slots
+from gnuradio.tokcom.testing_support import run_to_done, spec_payload, spec_slots
 
 
 def frame(h=16, w=16, q=1024, frame_id=7, seed=0, label=3):
@@ -25,7 +25,7 @@ class qa_token_packetizer(gr_unittest.TestCase):
         blk = token_packetizer(k, mode, seed)
         n = f.tokens.size
         p = -(-n // k)
-        out = post_and_collect(blk, [("in", make_frame_pdu(f))], expected=p)
+        out = run_to_done(blk, [("in", make_frame_pdu(f))], expected=p)
         self.assertEqual(len(out), p)
         slots = spec_slots(n, k, mode, seed)
         for pkt, msg in enumerate(out):
@@ -63,7 +63,7 @@ class qa_token_packetizer(gr_unittest.TestCase):
             pmt.cons(meta, pmt.init_u16vector(4, [0, 1, 2, 16])),  # token >= Q
         ]
         blk = token_packetizer(4, "random", 0)
-        out = post_and_collect(blk, [("in", m) for m in bad] + [("in", good)], expected=1)
+        out = run_to_done(blk, [("in", m) for m in bad] + [("in", good)], expected=1)
         self.assertEqual(len(out), 1)
         self.assertEqual(blk.frames_dropped(), len(bad))
         self.assertEqual(blk.frames_in(), len(bad) + 1)

@@ -1,7 +1,10 @@
 """Test support for the QA files (not installed): an independent Python reading of
 docs/formats.md, used as an oracle for the C++ blocks, and a message-port harness."""
 
+import time
+
 import numpy as np
+import pmt
 from gnuradio import blocks, gr
 
 from .message_collector import message_collector, post, post_done, run_until_count
@@ -56,29 +59,55 @@ def spec_payload(tokens: np.ndarray, slots_of_packet: np.ndarray, q: int) -> byt
     return bytes(np.packbits(np.array(bits, dtype=np.uint8)).tolist()) if bits else b""
 
 
-def post_and_collect(block, inputs, expected=None, out_port="out", timed=False):
-    """Runs `block` on the (port, msg) inputs and returns what it published on out_port.
-
-    Blocks whose message handlers answer at once (C++ packetizer, depacketizer, Python
-    blocks without worker threads): the inputs and then 'done' are posted before start,
-    so the run ends once every input was handled. timed=True is for output that comes
-    with time (the depacketizer's timeout): the run ends when `expected` messages came
-    out (or after 30 s). With `expected`, fails unless that many came out."""
+def run_to_done(block, inputs, out_port="out", expected=None):
+    """Deterministic QA (the gr-satellites way): posts the (port, msg) inputs and then a
+    "done" system message before start(), then start(); wait(). The block handles all
+    its queued messages, finishes at "done" and tells the sink, so wait() returns once
+    everything is handled. Returns the PMTs the block published on out_port, including
+    what it published from stop() (left in the sink's queue when the sink had already
+    finished). Messages to one port are handled in order; GNU Radio drains the ports
+    one after another, so the order across ports is not the posting order.
+    With `expected`, fails unless that many messages came out."""
     tb = gr.top_block()
     sink = message_collector()
     tb.msg_connect(block, out_port, sink, "in")
-    if timed:
-        run_until_count(tb, sink, expected, 30.0, [(block, port, msg) for port, msg in inputs])
-    else:
-        for port, msg in inputs:
-            post(block, port, [msg])
-        post_done(block)
-        tb.start()
-        tb.wait()
+    for port, msg in inputs:
+        post(block, port, [msg])
+    post_done(block)
+    tb.start()
+    tb.wait()
     out = sink.messages()
+    queue = sink.to_basic_block()
+    while (msg := queue.delete_head_nowait(pmt.intern("in"))) is not None:
+        out.append(msg)
+    return _expect(out, expected, out_port)
+
+
+def run_until(block, inputs, expected, out_port="out", timeout=30.0):
+    """For output that comes with time (the depacketizer's timeout): posts the inputs
+    after start and stops once `expected` messages came out of out_port (fails after
+    timeout seconds)."""
+    tb = gr.top_block()
+    sink = message_collector()
+    tb.msg_connect(block, out_port, sink, "in")
+    run_until_count(tb, sink, expected, timeout, [(block, port, msg) for port, msg in inputs])
+    return _expect(sink.messages(), expected, out_port)
+
+
+def _expect(out, expected, out_port):
     if expected is not None and len(out) != expected:
         raise AssertionError(f"{len(out)} messages out of {out_port!r}, expected {expected}")
     return out
+
+
+def wait_for(condition, timeout=10.0):
+    """Waits until condition() is true (a state the test needs before its next step, such
+    as a counter); raises if it does not happen within timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition not reached")
+        time.sleep(0.001)
 
 
 def spec_crc_bits(bits, width: int, poly: int) -> list[int]:

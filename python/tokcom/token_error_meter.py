@@ -4,7 +4,9 @@ import numpy as np
 import pmt
 from gnuradio import gr
 
+from .drop_log import DropLog
 from .frame_pdu import RecentFrames, parse_frame_pdu
+from .frame_quality import token_error_rates
 
 
 class token_error_meter(gr.basic_block):
@@ -21,6 +23,7 @@ class token_error_meter(gr.basic_block):
         gr.basic_block.__init__(self, name="token_error_meter", in_sig=None, out_sig=None)
         self.log_frames = bool(log_frames)
         self._refs = RecentFrames(1024)
+        self._drop_log = DropLog()
         self._totals = dict(frames=0, tokens=0, masked=0, wrong=0, no_reference=0, malformed=0)
         for port in ("ref", "in"):
             self.message_port_register_in(pmt.intern(port))
@@ -39,7 +42,7 @@ class token_error_meter(gr.basic_block):
             frame = parse_frame_pdu(msg)
         except ValueError as err:
             self._totals["malformed"] += 1
-            self.logger.debug(f"dropped malformed reference frame: {err}")
+            self._drop_log(self.logger, "malformed reference frame", err)
             return
         self._refs.put(frame)
 
@@ -48,21 +51,22 @@ class token_error_meter(gr.basic_block):
             frame = parse_frame_pdu(msg)
         except ValueError as err:
             self._totals["malformed"] += 1
-            self.logger.debug(f"dropped malformed received frame: {err}")
+            self._drop_log(self.logger, "malformed received frame", err)
             return
         sent = self._refs.take(frame.frame_id)
         ref = None if sent is None else sent.tokens
         if ref is None or ref.shape != frame.tokens.shape:
             self._totals["no_reference"] += 1
-            self.logger.debug(f"frame {frame.frame_id}: no matching reference")
+            self._drop_log(self.logger, "received frame",
+                           f"frame {frame.frame_id} has no matching reference")
             return
         mask = frame.mask if frame.mask is not None else np.zeros(ref.shape, bool)
-        n, n_masked = ref.size, int(mask.sum())
-        n_wrong = int(((frame.tokens != ref) & ~mask).sum())
+        rates = token_error_rates(ref, frame.tokens, mask, frame.tokens)
+        n, n_masked, n_wrong = rates["n_tokens"], rates["n_masked"], rates["n_wrong"]
         for key, value in (("frames", 1), ("tokens", n), ("masked", n_masked), ("wrong", n_wrong)):
             self._totals[key] += value
         metrics = dict(frame_id=frame.frame_id, n_tokens=n, n_masked=n_masked, n_wrong=n_wrong,
-                       ter=(n_masked + n_wrong) / n)
+                       ter=rates["ter_before"])
         for key in ("n_packets", "n_packets_ok", "n_packets_bad", "n_packets_missing", "reason"):
             if key in frame.meta:
                 metrics[key] = frame.meta[key]

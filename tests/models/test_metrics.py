@@ -1,5 +1,6 @@
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -79,3 +80,55 @@ def test_hooks_work_with_user_weights(tmp_path):
     assert d.shape == (5,) and bool((d > 0).all())
     s = CLIPImageSimilarity(Enc())(x, x)
     assert torch.allclose(s, torch.ones(5))
+
+
+def _images(shape, seed):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.rand(shape, generator=g) * 2 - 1
+    return x, (x + 0.2 * torch.randn(shape, generator=g)).clamp(-1, 1)
+
+
+@pytest.mark.parametrize("shape", [(4, 1, 28, 28), (2, 1, 32, 32), (2, 3, 40, 24)])
+def test_ssim_and_psnr_equal_torchmetrics(shape):
+    # The one SSIM/PSNR (frame_quality, numpy) against torchmetrics in float64: measured
+    # max differences ~3e-8 (SSIM) and ~2e-6 dB (PSNR, float32 input); bound 1e-6 / 1e-4.
+    from torchmetrics.functional.image import (
+        peak_signal_noise_ratio,
+        structural_similarity_index_measure,
+    )
+
+    x, y = _images(shape, sum(shape))
+    # Both compare intensities in [0, 1] (module doc of metrics/quality.py).
+    ref_ssim = structural_similarity_index_measure((y.double() + 1) / 2, (x.double() + 1) / 2,
+                                                   data_range=1.0, reduction="none")
+    ref_psnr = peak_signal_noise_ratio(y.double(), x.double(), data_range=2.0,
+                                       reduction="none", dim=(1, 2, 3))
+    assert (ssim(y, x).double() - ref_ssim).abs().max() < 1e-6
+    assert (psnr(y, x).double() - ref_psnr).abs().max() < 1e-4
+
+
+def test_ssim_is_computed_on_non_negative_intensities():
+    # SSIM's luminance term depends on the offset: on [-1, 1] itself the value differs.
+    from torchmetrics.functional.image import structural_similarity_index_measure
+
+    x, y = _images((2, 1, 28, 28), 7)
+    shifted = structural_similarity_index_measure(y.double(), x.double(), data_range=2.0,
+                                                  reduction="none")
+    assert (ssim(y, x).double() - shifted).abs().max() > 1e-3
+
+
+def test_flowgraph_quality_is_the_same_ssim_on_uint8():
+    # frame_quality.image_quality (uint8, range 255) is the same definition as the model
+    # card's metric on [-1, 1] floats mapped to [0, 1]: equal up to float rounding.
+    from gnuradio.tokcom.frame_quality import image_quality
+
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 256, (28, 28), dtype=np.uint8)
+    b = np.clip(a.astype(int) + rng.integers(-40, 41, a.shape), 0, 255).astype(np.uint8)
+    q = image_quality(a, b)
+
+    def to_t(u):
+        return torch.from_numpy(u.astype(np.float64) / 127.5 - 1)[None, None]
+
+    assert q["ssim"] == pytest.approx(float(ssim(to_t(b), to_t(a))[0]), abs=1e-6)
+    assert q["psnr"] == pytest.approx(float(psnr(to_t(b), to_t(a))[0]), abs=1e-4)

@@ -30,7 +30,8 @@ namespace tokcom {
  *
  * Output format: float LLRs clipped to +-1000 (quantize = false), or bytes for 8-bit soft
  * decoders such as gr-fec's cc_decoder (quantize = true):
- * clamp(round(128 + quant_scale * LLR), 0, 255).
+ * clamp(round(128 + quant_scale * LLR), 0, 255); DEFAULT_QUANT_SCALE (16) is
+ * the scale measured best for gr-fec's cc_decoder (docs/link.md).
  *
  * N0: noise_var if > 0; otherwise estimated from the guard symbols (sent as
  * zeros, so they hold noise only), averaged over frames, and before the first
@@ -41,12 +42,14 @@ class TOKCOM_API burst_demapper : virtual public gr::block
 public:
     typedef std::shared_ptr<burst_demapper> sptr;
 
+    static constexpr float DEFAULT_QUANT_SCALE = 16.0f;
+
     static sptr make(digital::constellation_sptr constellation,
                      uint32_t coded_bits,
                      uint32_t guard_symbols = 8,
                      float noise_var = 0.0f,
                      bool quantize = false,
-                     float quant_scale = 8.0f);
+                     float quant_scale = DEFAULT_QUANT_SCALE);
 
     virtual void set_noise_var(float noise_var) = 0;
     //! The N0 in use (configured or estimated).

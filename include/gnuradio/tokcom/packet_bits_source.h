@@ -32,8 +32,8 @@ namespace tokcom {
  *
  * With scramble = true, the payload and CRC bits of every packet (not the tail
  * bits, which terminate the trellis) are XORed with the IEEE 802.11 additive
- * scrambler sequence (x^7 + x^4 + 1, restarted from the same seed for every
- * packet; docs/formats.md), so that the coded bits do not depend on the data:
+ * scrambler sequence (x^7 + x^4 + 1; packet pkt_idx starts pkt_idx mod 127
+ * bits into it; docs/formats.md), so that the coded bits do not depend on the data:
  * an all-zero payload would otherwise map to one constellation point. The
  * packet_deframer must be given the same setting.
  */

@@ -29,8 +29,8 @@ namespace tokcom {
  * Packets whose CRC fails are sent too, with crc_ok = false.
  *
  * With scramble = true, the payload and CRC bits are descrambled (XORed with
- * the IEEE 802.11 x^7 + x^4 + 1 sequence restarted for every packet, as by
- * packet_bits_source with scramble = true) before the CRC check. A setting
+ * the IEEE 802.11 x^7 + x^4 + 1 sequence started pkt_idx mod 127 bits in, as
+ * by packet_bits_source with scramble = true) before the CRC check. A setting
  * that differs from the transmitter's fails the CRC of (almost) every packet.
  */
 class TOKCOM_API packet_deframer : virtual public gr::block

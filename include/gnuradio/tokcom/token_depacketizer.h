@@ -27,7 +27,7 @@ namespace tokcom {
  * mask (u8vector, 1 = masked) and packet counts. A frame is emitted when all
  * its packets arrived, when a packet of another frame arrives, after
  * timeout_ms without a new packet (0 disables), on flush, and on stop.
- * Malformed packets are counted and dropped with a debug log.
+ * Malformed packets are counted and dropped with a warning log.
  */
 class TOKCOM_API token_depacketizer : virtual public gr::block
 {

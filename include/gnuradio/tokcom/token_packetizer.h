@@ -25,7 +25,7 @@ namespace tokcom {
  * codebook_size (label, model_id and any other keys are passed on).
  * Output port "out": n_packets packet PDUs per frame, in packet order, each
  * (frame meta + packet keys, u8vector payload) as specified in
- * docs/formats.md. Malformed frames are counted, logged at debug level and
+ * docs/formats.md. Malformed frames are counted, logged at warning level and
  * dropped.
  */
 class TOKCOM_API token_packetizer : virtual public gr::block

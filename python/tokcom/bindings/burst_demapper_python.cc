@@ -11,7 +11,7 @@
 /* BINDTOOL_GEN_AUTOMATIC(0)                                                       */
 /* BINDTOOL_USE_PYGCCXML(0)                                                        */
 /* BINDTOOL_HEADER_FILE(burst_demapper.h)                                        */
-/* BINDTOOL_HEADER_FILE_HASH(889312ee767fd3637c20585214fe7958)                     */
+/* BINDTOOL_HEADER_FILE_HASH(a8c098ce51bbc5b7782ce52403d6337d)                     */
 /***********************************************************************************/
 
 #include <pybind11/pybind11.h>
@@ -37,9 +37,10 @@ void bind_burst_demapper(py::module& m)
              py::arg("guard_symbols") = 8,
              py::arg("noise_var") = 0.0f,
              py::arg("quantize") = false,
-             py::arg("quant_scale") = 8.0f,
+             py::arg("quant_scale") = burst_demapper::DEFAULT_QUANT_SCALE,
              D(burst_demapper, make))
         .def("set_noise_var", &burst_demapper::set_noise_var, py::arg("noise_var"))
         .def("noise_var", &burst_demapper::noise_var)
-        .def("frames_in", &burst_demapper::frames_in);
+        .def("frames_in", &burst_demapper::frames_in)
+        .attr("DEFAULT_QUANT_SCALE") = burst_demapper::DEFAULT_QUANT_SCALE;
 }

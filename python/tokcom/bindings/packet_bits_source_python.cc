@@ -11,7 +11,7 @@
 /* BINDTOOL_GEN_AUTOMATIC(0)                                                       */
 /* BINDTOOL_USE_PYGCCXML(0)                                                        */
 /* BINDTOOL_HEADER_FILE(packet_bits_source.h)                                        */
-/* BINDTOOL_HEADER_FILE_HASH(f73d1c1d2d47a22e6932f84542f709b1)                     */
+/* BINDTOOL_HEADER_FILE_HASH(1ac410d8cd8d67ec32657ca9347b60d5)                     */
 /***********************************************************************************/
 
 #include <pybind11/pybind11.h>

@@ -11,7 +11,7 @@
 /* BINDTOOL_GEN_AUTOMATIC(0)                                                       */
 /* BINDTOOL_USE_PYGCCXML(0)                                                        */
 /* BINDTOOL_HEADER_FILE(packet_deframer.h)                                        */
-/* BINDTOOL_HEADER_FILE_HASH(0b888129c4c8054731a6cfbd10f258a6)                     */
+/* BINDTOOL_HEADER_FILE_HASH(0ffebe594c3ebcb8b1b28a7784018c3b)                     */
 /***********************************************************************************/
 
 #include <pybind11/pybind11.h>

@@ -11,7 +11,7 @@
 /* BINDTOOL_GEN_AUTOMATIC(0)                                                       */
 /* BINDTOOL_USE_PYGCCXML(0)                                                        */
 /* BINDTOOL_HEADER_FILE(token_depacketizer.h)                                        */
-/* BINDTOOL_HEADER_FILE_HASH(baa96dd8f755e3d135b81b39b0e293cd)                     */
+/* BINDTOOL_HEADER_FILE_HASH(b648a3efdece57504f74e873675c5973)                     */
 /***********************************************************************************/
 
 #include <pybind11/pybind11.h>

@@ -11,7 +11,7 @@
 /* BINDTOOL_GEN_AUTOMATIC(0)                                                       */
 /* BINDTOOL_USE_PYGCCXML(0)                                                        */
 /* BINDTOOL_HEADER_FILE(token_packetizer.h)                                        */
-/* BINDTOOL_HEADER_FILE_HASH(fce6142c8e27dbdcb7bcca01af73004b)                     */
+/* BINDTOOL_HEADER_FILE_HASH(6253c5e5ccc8b90770ecd5f207c16526)                     */
 /***********************************************************************************/
 
 #include <pybind11/pybind11.h>

@@ -33,6 +33,7 @@ if __package__ in (None, ""):  # run as a script: load this package without tokc
 import torch
 from tqdm import tqdm
 
+from ..frame_quality import token_error_rates
 from ..models.bundled import crop_output, load_bundle, to_model_input
 from ..models.decoding import mask_predict
 from ..training.fashion_mnist import load_split
@@ -127,8 +128,9 @@ def evaluate(args) -> dict:
         correct = {}
         for method in METHODS:
             tok = filled[method]
-            hit = ((tok == tokens) & mask).view(n, -1).sum(1).float()
-            correct[method] = hit[has_loss] / lost[has_loss].float()
+            acc = [token_error_rates(t, t, m, f)["masked_accuracy"]
+                   for t, m, f in zip(tokens.numpy(), mask.numpy(), tok.numpy(), strict=True)]
+            correct[method] = torch.tensor(acc, dtype=torch.float32)[has_loss]
             metrics = _image_metrics(decode(tok), ref, labels, clf, geometry)
             metrics = {"masked_token_acc": correct[method], **metrics}
             per_rate[method] = _summary(metrics)

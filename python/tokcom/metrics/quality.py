@@ -1,19 +1,20 @@
-"""Pixel-level image quality metrics (per image, via torchmetrics).
+"""Pixel-level image quality metrics (per image).
 
 All functions take images in [-1, 1] (the tokenizer's range), shape (B, C, H, W), and
 return one value per image (shape (B,)) so callers can form confidence intervals.
+They compare the images mapped to intensities in [0, 1], as the flowgraph compares uint8
+images (SSIM depends on the offset).  PSNR and SSIM are the project's one definition in
+``frame_quality`` (torch-free, shared with the flowgraph); MS-SSIM, which only the model
+card reports, comes from torchmetrics.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import torch
-from torchmetrics.functional.image import (
-    multiscale_structural_similarity_index_measure,
-    peak_signal_noise_ratio,
-    structural_similarity_index_measure,
-)
+from torchmetrics.functional.image import multiscale_structural_similarity_index_measure
 
-DATA_RANGE = 2.0  # [-1, 1]
+from .. import frame_quality
 
 # MS-SSIM on small images: the standard 5 scales with an 11x11 window need at least
 # 11 * 2**4 = 176 pixels per side.  For 28x28/32x32 we use 3 scales, a 3x3 Gaussian
@@ -27,18 +28,33 @@ def _check(pred: torch.Tensor, target: torch.Tensor) -> None:
                          f"{tuple(pred.shape)} and {tuple(target.shape)}")
 
 
+def _per_image(fn, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """fn(reference, image, data_range) per image, on intensities in [0, 1].
+
+    SSIM's luminance term is not invariant to an offset: it must see non-negative
+    intensities, as the flowgraph's uint8 images are (x / 255 there, (x + 1) / 2 here
+    give the same values). PSNR is the same either way."""
+    _check(pred, target)
+
+    def unit(x):
+        return ((x.detach().cpu().double() + 1) / 2).numpy().transpose(0, 2, 3, 1)
+
+    p, t = unit(pred), unit(target)  # (B, H, W, C)
+    if p.shape[-1] == 1:
+        p, t = p[..., 0], t[..., 0]
+    return torch.tensor(np.array([fn(b, a, 1.0) for a, b in zip(p, t, strict=True)]),
+                        dtype=torch.float32)
+
+
 def psnr(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Peak signal-to-noise ratio in dB per image (peak = full [-1, 1] range)."""
-    _check(pred, target)
-    return peak_signal_noise_ratio(pred.float(), target.float(), data_range=DATA_RANGE,
-                                   reduction="none", dim=(1, 2, 3))
+    return _per_image(frame_quality.psnr, pred, target)
 
 
 def ssim(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """SSIM per image (11x11 Gaussian window, sigma 1.5, the usual constants)."""
-    _check(pred, target)
-    return structural_similarity_index_measure(pred.float(), target.float(),
-                                               data_range=DATA_RANGE, reduction="none")
+    """SSIM per image (``frame_quality.ssim``: 11x11 Gaussian window, sigma 1.5) of the
+    images mapped to [0, 1]."""
+    return _per_image(frame_quality.ssim, pred, target)
 
 
 def ms_ssim_params(size: int) -> dict:
@@ -56,7 +72,8 @@ def ms_ssim(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     _check(pred, target)
     params = ms_ssim_params(min(pred.shape[-2:]))
     return multiscale_structural_similarity_index_measure(
-        pred.float(), target.float(), data_range=DATA_RANGE, reduction="none", **params)
+        (pred.float() + 1) / 2, (target.float() + 1) / 2, data_range=1.0, reduction="none",
+        **params)
 
 
 def mean_ci95(values: torch.Tensor) -> tuple[float, float]:
