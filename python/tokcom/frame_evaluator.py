@@ -9,8 +9,9 @@ import numpy as np
 import pmt
 from gnuradio import gr
 
+from .drop_log import DropLog
 from .frame_metrics import FrameTotals
-from .frame_pdu import parse_frame_pdu
+from .frame_pdu import parse_or_drop
 from .frame_pictures import frame_row, write_png
 from .frame_quality import image_quality, token_error_rates
 from .service.client import ServiceClient
@@ -47,8 +48,8 @@ class frame_evaluator(gr.basic_block):
         self.output_dir = Path(output_dir) if output_dir else None
         self.channel_uses = int(channel_uses_per_frame)
         self.max_frames, self.timeout_s = int(max_frames), float(timeout_s)
-        self.counts = dict(frames=0, images_out=0, no_reference=0, malformed=0,
-                           decode_failures=0)
+        self.counts = dict(frames=0, images_out=0, no_reference=0, decode_failures=0)
+        self._drops = DropLog()  # malformed messages
         self._refs = OrderedDict()  # frame_id -> (ref Frame, {grid bytes: image})
         self._totals = {}
         self._lock = threading.Condition()
@@ -72,6 +73,10 @@ class frame_evaluator(gr.basic_block):
             self._client.close()
         return super().stop()
 
+    @property
+    def malformed(self) -> int:
+        return self._drops.count
+
     def totals(self, predictor=None) -> dict:
         """Totals of one predictor's frames (the only one when None)."""
         with self._lock:
@@ -81,22 +86,16 @@ class frame_evaluator(gr.basic_block):
         return (totals or FrameTotals(self.channel_uses)).totals()
 
     def _handle_ref(self, msg):
-        try:
-            ref = parse_frame_pdu(msg)
-        except ValueError as err:
-            self.counts["malformed"] += 1
-            self.logger.warn(f"dropped malformed reference frame: {err}")
+        ref = parse_or_drop(msg, self._drops, self.logger, "reference frame")
+        if ref is None:
             return
         self._refs[ref.frame_id] = (ref, {})
         while len(self._refs) > self.max_frames:
             self._refs.popitem(last=False)
 
     def _handle_frame(self, msg):
-        try:
-            frame = parse_frame_pdu(msg)
-        except ValueError as err:
-            self.counts["malformed"] += 1
-            self.logger.warn(f"dropped malformed frame: {err}")
+        frame = parse_or_drop(msg, self._drops, self.logger)
+        if frame is None:
             return
         meta = frame.meta
         mask = frame.mask if frame.mask is not None else np.zeros(frame.tokens.shape, bool)

@@ -183,6 +183,15 @@ def parse_frame_pdu(msg: "pmt.pmt_base") -> Frame:
     )
 
 
+def parse_or_drop(msg, drop_log, logger, what="frame") -> Frame | None:
+    """The frame of msg, or None after counting and logging it as malformed (DropLog)."""
+    try:
+        return parse_frame_pdu(msg)
+    except ValueError as err:
+        drop_log(logger, f"malformed {what}", err)
+        return None
+
+
 class RecentFrames:
     """Sent frames waiting for their received copy, by frame_id; the oldest are forgotten
     beyond max_frames. Thread-safe (receivers may take from a worker thread)."""

@@ -8,7 +8,8 @@ import numpy as np
 import pmt
 from gnuradio import gr
 
-from .frame_pdu import NO_LABEL, Frame, make_frame_pdu, parse_frame_pdu
+from .drop_log import DropLog
+from .frame_pdu import NO_LABEL, Frame, make_frame_pdu, parse_or_drop
 from .service.client import ServiceClient
 from .service.errors import ServiceBusy
 
@@ -48,6 +49,7 @@ class mask_predict(gr.basic_block):
         self.counts = dict(frames_in=0, frames_out=0, predicted=0, unpredicted=0,
                            malformed=0)
         self.fill_token = 0
+        self._drops = DropLog()
         self._work = queue.Queue()
         self._client = None
         self._worker = None
@@ -78,11 +80,9 @@ class mask_predict(gr.basic_block):
     # -- message handler (scheduler thread) ---------------------------------------------
 
     def _handle_frame(self, msg):
-        try:
-            frame = parse_frame_pdu(msg)
-        except ValueError as err:
-            self.counts["malformed"] += 1
-            self.logger.warn(f"dropped malformed frame: {err}")
+        frame = parse_or_drop(msg, self._drops, self.logger)
+        if frame is None:
+            self.counts["malformed"] = self._drops.count
             return
         self.counts["frames_in"] += 1
         if frame.mask is None:
