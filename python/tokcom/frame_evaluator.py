@@ -14,6 +14,7 @@ from .frame_metrics import FrameTotals
 from .frame_pdu import parse_or_drop
 from .frame_pictures import frame_row, write_png
 from .frame_quality import image_quality, token_error_rates
+from .message_collector import handle_queued
 from .service.client import ServiceClient
 
 PACKET_KEYS = ("n_packets", "n_packets_ok", "n_packets_bad", "n_packets_missing")
@@ -94,6 +95,7 @@ class frame_evaluator(gr.basic_block):
             self._refs.popitem(last=False)
 
     def _handle_frame(self, msg):
+        handle_queued(self, "ref", self._handle_ref)  # the frame's reference came first
         frame = parse_or_drop(msg, self._drops, self.logger)
         if frame is None:
             return

@@ -97,3 +97,14 @@ def post_paced(block, port: str, msgs, collector: message_collector, max_in_flig
                 base + i - max_in_flight // 2, timeout):
             raise RuntimeError(f"no answer for {timeout:.0f} s after {i} messages were posted")
         target._post(key, msg)
+
+
+def handle_queued(block, port: str, handler) -> None:
+    """Calls handler on every message already queued on `block`'s input `port`, now.
+
+    GNU Radio takes a block's port queues in no fixed order, so a block that needs the
+    reference of a frame (sent long before the frame) takes the queued references first.
+    Call it from the block's own message handler (its thread)."""
+    key = pmt.intern(port)
+    while (msg := block.delete_head_nowait(key)) is not None:
+        handler(msg)

@@ -81,10 +81,10 @@ class qa_python_blocks(gr_unittest.TestCase):
         rx = Frame(rx_tokens, 1, 16, mask=mask)
         other = Frame(ref.tokens, 2, 16, mask=mask)  # frame 2 has no reference
         blk = tokcom.token_error_meter(log_frames=False)
-        # Two runs: GNU Radio takes a block's port queues in no fixed order, and the
-        # reference must be there before its frame.
-        run_to_done(blk, [("ref", make_frame_pdu(ref)), ("ref", pmt.PMT_T)], "metrics")
-        inputs = [("in", pmt.PMT_NIL), ("in", make_frame_pdu(other)), ("in", make_frame_pdu(rx))]
+        # One run: the meter takes the queued references before each received frame,
+        # whichever port queue GNU Radio serves first.
+        inputs = [("ref", make_frame_pdu(ref)), ("in", pmt.PMT_NIL), ("ref", pmt.PMT_T),
+                  ("in", make_frame_pdu(other)), ("in", make_frame_pdu(rx))]
         out = run_to_done(blk, inputs, "metrics")
         # Only the frame with a reference gives metrics: the malformed messages and the
         # frame without a reference are counted and dropped.
@@ -94,6 +94,29 @@ class qa_python_blocks(gr_unittest.TestCase):
         self.assertAlmostEqual(m["ter"], 4 / 8)
         t = blk.totals()
         self.assertEqual((t["malformed"], t["no_reference"], t["frames"]), (2, 1, 1))
+
+    def test_evaluator_scores_completed_frames_against_their_reference(self):
+        ref = Frame(np.arange(8, dtype=np.uint16).reshape(2, 4), 7, 16, label=2)
+        mask = np.zeros((2, 4), bool)
+        mask[0, :2] = True
+        predicted = ref.tokens.copy()
+        predicted[0, 0] = 9  # one lost token predicted wrong, one right
+        done = Frame(predicted, 7, 16, label=2, mask=mask,
+                     meta={"prediction": "ok", "predictor": "p1", "fill_token": 0})
+        blk = tokcom.frame_evaluator(detokenize=False)
+        # The frame is posted before its reference: whichever port GNU Radio serves
+        # first, the evaluator takes the queued reference before scoring the frame.
+        out = run_to_done(blk, [("in", make_frame_pdu(done)), ("ref", make_frame_pdu(ref)),
+                                ("in", pmt.PMT_NIL)], "metrics")
+        self.assertEqual(len(out), 1)
+        m = pmt.to_python(out[0])
+        self.assertEqual((m["frame_id"], m["predictor"], m["prediction"]), (7, "p1", "ok"))
+        self.assertEqual((m["n_masked"], m["label"], m["codebook_size"]), (2, 2, 16))
+        self.assertAlmostEqual(m["ter_before"], 2 / 8)
+        self.assertAlmostEqual(m["ter_after"], 1 / 8)
+        self.assertAlmostEqual(m["masked_accuracy"], 0.5)
+        self.assertEqual((blk.malformed, blk.counts["no_reference"]), (1, 0))
+        self.assertEqual(blk.totals("p1")["frames"], 1)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ from gnuradio import gr
 from .drop_log import DropLog
 from .frame_pdu import RecentFrames, parse_frame_pdu
 from .frame_quality import token_error_rates
+from .message_collector import handle_queued
 
 
 class token_error_meter(gr.basic_block):
@@ -47,6 +48,7 @@ class token_error_meter(gr.basic_block):
         self._refs.put(frame)
 
     def _handle_rx(self, msg):
+        handle_queued(self, "ref", self._handle_ref)  # the frame's reference came first
         try:
             frame = parse_frame_pdu(msg)
         except ValueError as err:
