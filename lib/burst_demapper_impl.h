@@ -29,6 +29,7 @@ private:
     bool d_in_frame = false;
     uint32_t d_packets_left = 0;
     uint32_t d_guard_left = 0;
+    float d_frame_noise_var = 0; // from the frame meta's noise_var, 0 = none
 
     // Guard-based N0 estimate: running mean over frames (weight >= 1/16).
     double d_guard_energy = 0.0;

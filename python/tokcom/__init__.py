@@ -21,6 +21,9 @@ if _HAVE_BINDINGS:
     from .coded_link_rx import coded_link_rx  # noqa: F401
     from .coded_link_tx import coded_link_tx  # noqa: F401
     from .loopback_channel import loopback_channel  # noqa: F401
+    from .ota_channel import ota_channel  # noqa: F401
+    from .ota_rx import ota_rx  # noqa: F401
+    from .ota_tx import ota_tx  # noqa: F401
 from .frame_metrics import frame_metrics  # noqa: F401
 from .frame_pdu import Frame, make_frame_pdu, parse_frame_pdu  # noqa: F401
 from .image_token_source import image_token_source  # noqa: F401

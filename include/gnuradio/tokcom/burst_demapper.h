@@ -32,9 +32,10 @@ namespace tokcom {
  * decoders such as gr-fec's cc_decoder (quantize = true):
  * clamp(round(128 + quant_scale * LLR), 0, 255).
  *
- * N0: noise_var if > 0; otherwise estimated from the guard symbols (sent as
- * zeros, so they hold noise only), averaged over frames, and before the first
- * guard from each packet's distance to its nearest points.
+ * N0: noise_var if > 0; otherwise the frame meta's "noise_var" (double) if present (the
+ * over-the-air burst receiver measures it per burst); otherwise estimated from the guard
+ * symbols (sent as zeros, so they hold noise only), averaged over frames, and before the
+ * first guard from each packet's distance to its nearest points.
  */
 class TOKCOM_API burst_demapper : virtual public gr::block
 {

@@ -11,7 +11,7 @@
 /* BINDTOOL_GEN_AUTOMATIC(0)                                                       */
 /* BINDTOOL_USE_PYGCCXML(0)                                                        */
 /* BINDTOOL_HEADER_FILE(burst_demapper.h)                                        */
-/* BINDTOOL_HEADER_FILE_HASH(889312ee767fd3637c20585214fe7958)                     */
+/* BINDTOOL_HEADER_FILE_HASH(1f900c5e59099e94c395d5093bfc40bf)                     */
 /***********************************************************************************/
 
 #include <pybind11/pybind11.h>
