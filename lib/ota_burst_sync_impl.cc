@@ -594,6 +594,11 @@ int ota_burst_sync_impl::general_work(int noutput_items,
                     init_sums(d_scan);
                 }
                 const double e = d_e1 * d_e2;
+                if (!std::isfinite(e) || !std::isfinite(std::norm(d_p))) {
+                    d_sums_valid = false; // garbage in the window: start the sums again
+                    ++d_scan;
+                    continue;
+                }
                 if (e > 0 && std::norm(d_p) > d_detect_threshold * e) {
                     d_trigger = d_scan;
                     d_state = state::header;

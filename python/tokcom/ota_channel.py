@@ -58,7 +58,7 @@ class burst_jitter(gr.sync_block):
         cuts = [t.offset - start for t in
                 self.get_tags_in_window(0, 0, len(x), pmt.intern("tx_sob"))]
         bounds = [0, *cuts, len(x)]
-        for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):
+        for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
             if i > 0:  # a burst starts at a
                 self._h = self._interpolator(self._rng.random())
                 self._rot = np.complex64(np.exp(2j * np.pi * self._rng.random()))

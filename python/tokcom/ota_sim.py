@@ -93,12 +93,16 @@ def _summarise(cfg, rx, store, sent, seconds, samples):
     packets_ok = undetected = 0
     frames_seen = set()
     false_frames = set()
+    label_errors = 0
     for i in range(store.num_messages()):
-        frame_id, pkt_idx, ok, payload = pdu_fields(store.get_message(i))
+        msg = store.get_message(i)
+        frame_id, pkt_idx, ok, payload = pdu_fields(msg)
         if frame_id >= n_frames or pkt_idx >= PACKETS_PER_FRAME:
             false_frames.add(frame_id)
             continue
         frames_seen.add(frame_id)
+        label = pmt.to_long(pmt.dict_ref(pmt.car(msg), pmt.intern("label"), pmt.from_long(-1)))
+        label_errors += int(label != frame_id % N_LABELS)
         if ok:
             got = np.unpackbits(np.frombuffer(payload, np.uint8))[:PAYLOAD_BITS]
             if np.array_equal(got, sent[frame_id * PACKETS_PER_FRAME + pkt_idx]):
@@ -119,6 +123,7 @@ def _summarise(cfg, rx, store, sent, seconds, samples):
         packets_total=packets_total,
         packets_ok=packets_ok,
         packets_undetected=undetected,
+        label_errors=label_errors,
         per=(1 - packets_ok / packets_total) if packets_total else 0.0,
         samples=int(samples),
         seconds=round(seconds, 3),
@@ -181,7 +186,7 @@ def run_ideal(cfg: SimConfig) -> dict:
                 decoded_frame_ids=list(range(cfg.frames)), header_failures=0,
                 header_mismatches=0, bursts_detected=cfg.frames, false_frames=0,
                 missed_bursts=0, packets_total=res.packets, packets_ok=ok,
-                packets_undetected=res.undetected, per=1 - ok / res.packets,
+                packets_undetected=res.undetected, label_errors=0, per=1 - ok / res.packets,
                 samples=0, seconds=round(res.seconds, 3), config=asdict(cfg))
 
 
