@@ -24,6 +24,7 @@ from .ota_tx import ota_tx
 
 PAYLOAD_BITS = 40  # 4 tokens of 10 bits: the paper's packet
 N_LABELS = 10
+MAX_FRAMES_IN_FLIGHT = 32
 
 
 @dataclass
@@ -64,16 +65,25 @@ def _rx_blocks(cfg: SimConfig):
     return rx, store
 
 
-def _run(tb, rx, store, n_samples: int) -> float:
+def _run(tb, rx, store, n_samples: int, tx=None, pdus=()) -> float:
     """Runs the flowgraph until the receiver has taken n_samples and everything it found
-    has come out as packets, then stops it; returns the seconds taken.
+    has come out as packets, then stops it; returns the seconds taken. The packet PDUs
+    go to tx while it runs, at most MAX_FRAMES_IN_FLIGHT frames ahead of the bursts it
+    has sent (a message queue holds 8192 messages and drops the rest).
 
     The message-driven TX source never ends by itself (GNU Radio does not propagate
     "done" upstream), so the end is the receiver's progress, not tb.wait()."""
+    port = pmt.intern("in")
+    target = tx.link.source.to_basic_block() if tx is not None else None
+    posted = 0
     start = time.perf_counter()
     tb.start()
-    deadline = time.monotonic() + 600
+    deadline = time.monotonic() + 3600
     while time.monotonic() < deadline:
+        while (posted < len(pdus) and posted // PACKETS_PER_FRAME
+               < tx.framer.bursts_out() + MAX_FRAMES_IN_FLIGHT):
+            target._post(port, pdus[posted])
+            posted += 1
         frames = rx.frames_out()
         if (rx.sync.nitems_read(0) >= n_samples
                 and rx.link.demapper.frames_in() == frames
@@ -154,11 +164,7 @@ def run_ota(cfg: SimConfig, iq_out: str | None = None, iq_in: str | None = None)
         tb.connect(tx, lead, channel, head, rx)
         if iq_out:
             tb.connect(head, blocks.file_sink(gr.sizeof_gr_complex, iq_out, False))
-        port = pmt.intern("in")
-        target = tx.link.source.to_basic_block()
-        for pdu in _tx_pdus(cfg, sent):
-            target._post(port, pdu)
-    seconds = _run(tb, rx, store, samples)
+    seconds = _run(tb, rx, store, samples, *(() if iq_in else (tx, _tx_pdus(cfg, sent))))
     return _summarise(cfg, rx, store, sent, seconds, samples)
 
 
