@@ -35,7 +35,8 @@ CONDITIONS = {
 
 def esn0_at(grid, per, target):
     """Es/N0 where PER crosses target, log-linear between the bracketing points."""
-    for (e0, p0), (e1, p1) in zip(zip(grid, per), zip(grid[1:], per[1:]), strict=False):
+    for i in range(len(grid) - 1):
+        (e0, p0), (e1, p1) = (grid[i], per[i]), (grid[i + 1], per[i + 1])
         if p0 >= target > p1:
             if p1 <= 0:
                 return e1
@@ -90,7 +91,8 @@ def main():
     e_miss = round(esn0_at(grid, curves["genie sync (AWGN)"], 0.1), 1)
     print(f"\nMissed bursts at Es/N0 {e_miss} dB (genie-sync PER 0.1), "
           f"{args.miss_frames} bursts each:\n")
-    print("| condition | missed bursts | header failures | false frames | PER |\n|---|---|---|---|---|")
+    print("| condition | missed bursts | header failures | false frames | PER |\n"
+          "|---|---|---|---|---|")
     for i, (name, imp) in enumerate(CONDITIONS.items()):
         if imp is None:
             continue
