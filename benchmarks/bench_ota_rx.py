@@ -2,7 +2,7 @@
 """Throughput of the over-the-air receiver from IQ, beside gr-digital's packet_rx.
 
 Both receivers run as whole flowgraphs (file_source -> receiver -> message sink) on a
-recording of their own transmitter at sps 2, Es/N0 ~14 dB, no carrier offset (packet_rx
+recording of their own transmitter at sps 2, Es/N0 20 dB, no carrier offset (packet_rx
 loses every packet with one, docs/ota.md); bursts carry 320 payload bytes each (one
 TokCom frame: 64 packets of 40 bits). gr-digital's packet_tx / packet_rx hier blocks come
 from Debian's gnuradio examples (digital/packet/*.grc), compiled with grcc, configured as
@@ -65,7 +65,7 @@ def packet_settings():
     return tx, rx
 
 
-def record_packet_tx(packet_tx, settings, bursts, path, esn0_db=14.0):
+def record_packet_tx(packet_tx, settings, bursts, path, esn0_db=20.0):
     tb = gr.top_block()
     tx = packet_tx(**settings)
     tb.connect(tx, blocks.file_sink(gr.sizeof_gr_complex, path, False))
@@ -73,8 +73,9 @@ def record_packet_tx(packet_tx, settings, bursts, path, esn0_db=14.0):
     tb.start()
     for _ in range(bursts):
         data = rng.integers(0, 256, 320, dtype=np.uint8)
-        tx.to_basic_block()._post(pmt.intern("in"), pmt.cons(pmt.make_dict(),
-                                  pmt.init_u8vector(320, data.tolist())))
+        # packet_tx's input port belongs to its first block, the CRC appender.
+        tx.digital_crc32_async_bb_1.to_basic_block()._post(
+            pmt.intern("in"), pmt.cons(pmt.make_dict(), pmt.init_u8vector(320, data.tolist())))
         time.sleep(0.002)
     last, stable = -1, 0
     while stable < 20:
@@ -132,7 +133,7 @@ def main():
         pkt_iq = os.path.join(tmp, "packet.iq")
         record_packet_tx(packet_tx, tx_settings, args.bursts, pkt_iq)
         ota_iq = os.path.join(tmp, "ota.iq")
-        run_ota(SimConfig(frames=args.bursts, esn0=14.0, gap=400), iq_out=ota_iq)
+        run_ota(SimConfig(frames=args.bursts, esn0=20.0, gap=400), iq_out=ota_iq)
 
         def null_outputs(tb, rx):  # packet_rx's 5 debug stream outputs
             for i in range(5):
