@@ -4,6 +4,8 @@ import numpy as np
 import pmt
 from gnuradio import analog, blocks, channels, gr
 
+from . import tokcom_python as _cpp
+
 # Multipath profiles: (delay in symbols, complex gain) per path, normalised to unit
 # energy by multipath_taps. "short": 3 paths within 2 symbols (the receiver's design
 # case); "long": 5 paths over 6 symbols, beyond the equaliser's 9-tap channel estimate.
@@ -15,15 +17,19 @@ MULTIPATH = {
 }
 
 
-def multipath_taps(profile: str, sps: int) -> list:
-    """Sample-spaced taps of a multipath profile at sps samples per symbol, unit energy."""
+def multipath_taps(profile: str, sps: int, rolloff: float = 0.35) -> list:
+    """Sample-spaced taps of a multipath profile at sps samples per symbol, scaled so that
+    the received pulse (TX pulse * taps) keeps unit energy: paths closer than a symbol add
+    partly coherently, and without this the channel would raise the received Es/N0."""
     if profile not in MULTIPATH:
         raise ValueError(f"multipath must be one of {sorted(MULTIPATH)}, got {profile!r}")
     paths = MULTIPATH[profile]
     taps = np.zeros(int(round(max(d for d, _ in paths) * sps)) + 1, complex)
     for delay, gain in paths:
         taps[int(round(delay * sps))] += gain
-    return (taps / np.sqrt(np.sum(np.abs(taps) ** 2))).tolist()
+    pulse = np.array(_cpp.ota_burst_format(sps, rolloff, 1).tx_taps())
+    energy = np.sum(np.abs(np.convolve(pulse, taps)) ** 2)
+    return (taps / np.sqrt(energy)).tolist()
 
 
 def noise_voltage(esn0_db: float, amplitude: float = 1.0) -> float:
@@ -75,7 +81,8 @@ class ota_channel(gr.hier_block2):
 
     In order: per-burst random phase and fractional delay (burst_jitter, at the TX's
     tx_sob tags; random_jitter=False skips it), gr-channels channel_model (carrier
-    offset `cfo` in cycles/sample, sample-rate offset `sro_ppm`, multipath taps; its
+    offset `cfo` in cycles/sample, sample-rate offset `sro_ppm`, multipath taps scaled
+    to a unit-energy received pulse for the TX pulse of roll-off `rolloff`; its
     noise is off because its fastnoise pool repeats every 8192 samples), gain
     `amplitude`, then independent Gaussian noise (analog.noise_source_c) at Es/N0
     `esn0_db` relative to that gain (N0 at the matched filter's output), also between
@@ -83,7 +90,7 @@ class ota_channel(gr.hier_block2):
     """
 
     def __init__(self, esn0_db=20.0, cfo=0.0, sro_ppm=0.0, multipath="none",
-                 amplitude=1.0, sps=2, seed=0, random_jitter=True):
+                 amplitude=1.0, sps=2, seed=0, random_jitter=True, rolloff=0.35):
         gr.hier_block2.__init__(self, "ota_channel",
                                 gr.io_signature(1, 1, gr.sizeof_gr_complex),
                                 gr.io_signature(1, 1, gr.sizeof_gr_complex))
@@ -93,7 +100,7 @@ class ota_channel(gr.hier_block2):
             chain.append(self.jitter)
         self.model = channels.channel_model(noise_voltage=0.0, frequency_offset=float(cfo),
                                             epsilon=1.0 + float(sro_ppm) * 1e-6,
-                                            taps=multipath_taps(multipath, sps),
+                                            taps=multipath_taps(multipath, sps, rolloff),
                                             noise_seed=seed, block_tags=False)
         self.gain = blocks.multiply_const_cc(complex(amplitude))
         self.noise = analog.noise_source_c(analog.GR_GAUSSIAN,

@@ -159,7 +159,7 @@ def run_ota(cfg: SimConfig, iq_out: str | None = None, iq_in: str | None = None)
         samples = cfg.lead + cfg.frames * (burst + cfg.gap) - 32
         lead = blocks.delay(gr.sizeof_gr_complex, cfg.lead)
         channel = ota_channel(cfg.esn0, cfg.cfo, cfg.sro_ppm, cfg.multipath, cfg.amplitude,
-                              cfg.sps, cfg.seed, cfg.random_jitter)
+                              cfg.sps, cfg.seed, cfg.random_jitter, cfg.rolloff)
         head = blocks.head(gr.sizeof_gr_complex, samples)
         tb.connect(tx, lead, channel, head, rx)
         if iq_out:
