@@ -348,6 +348,23 @@ uint32_t ota_burst_format::id_of(const std::vector<std::string>& names,
     return static_cast<uint32_t>(it - names.begin());
 }
 
+ota_header ota_burst_format::link_header(const std::string& modulation,
+                                         const std::string& code,
+                                         const std::string& crc,
+                                         uint32_t tokens_per_packet,
+                                         uint32_t token_bits)
+{
+    ota_header h;
+    h.modulation = id_of(modulations(), modulation);
+    h.code = id_of(codes(), code);
+    h.crc = id_of(crcs(), crc);
+    h.tokens_per_packet = tokens_per_packet;
+    h.token_bits = token_bits;
+    h.n_packets = 1;
+    header_bits(h); // throws if a field is out of range
+    return h;
+}
+
 uint32_t ota_burst_format::model_hash(const std::string& model_id)
 {
     if (model_id.empty()) {

@@ -43,16 +43,10 @@ ota_burst_framer_impl::ota_burst_framer_impl(const ota_burst_format& format,
                 gr::io_signature::make(1, 1, sizeof(gr_complex)),
                 gr::io_signature::make(1, 1, sizeof(gr_complex))),
       d_format(format),
+      d_link(ota_burst_format::link_header(
+          modulation, code, crc, tokens_per_packet, token_bits)),
       d_gap(gap_samples)
 {
-    d_link.modulation =
-        ota_burst_format::id_of(ota_burst_format::modulations(), modulation);
-    d_link.code = ota_burst_format::id_of(ota_burst_format::codes(), code);
-    d_link.crc = ota_burst_format::id_of(ota_burst_format::crcs(), crc);
-    d_link.tokens_per_packet = tokens_per_packet;
-    d_link.token_bits = token_bits;
-    d_link.n_packets = 1;
-    ota_burst_format::header_bits(d_link); // throws if a link field is out of range
     set_tag_propagation_policy(TPP_DONT);
 }
 

@@ -21,7 +21,7 @@ class ota_burst_framer_impl : public ota_burst_framer
 {
 private:
     const ota_burst_format d_format;
-    ota_header d_link; // the link identifiers; frame fields are filled per burst
+    const ota_header d_link; // the link identifiers; frame fields are filled per burst
     const uint32_t d_gap;
 
     bool d_collecting = false;

@@ -94,6 +94,8 @@ ota_burst_sync_impl::ota_burst_sync_impl(const ota_burst_format& format,
                 gr::io_signature::make(1, 1, sizeof(gr_complex)),
                 gr::io_signature::make(1, 1, sizeof(gr_complex))),
       d_format(format),
+      d_link(ota_burst_format::link_header(
+          modulation, code, crc, tokens_per_packet, token_bits)),
       d_detect_threshold(detect_threshold),
       d_xcorr_threshold(xcorr_threshold),
       d_sps(static_cast<int>(format.sps())),
@@ -106,12 +108,6 @@ ota_burst_sync_impl::ota_burst_sync_impl(const ota_burst_format& format,
         !(xcorr_threshold > 0 && xcorr_threshold < 1)) {
         throw std::invalid_argument("ota_burst_sync: thresholds must be in (0, 1)");
     }
-    d_link.modulation =
-        ota_burst_format::id_of(ota_burst_format::modulations(), modulation);
-    d_link.code = ota_burst_format::id_of(ota_burst_format::codes(), code);
-    d_link.crc = ota_burst_format::id_of(ota_burst_format::crcs(), crc);
-    d_link.tokens_per_packet = tokens_per_packet;
-    d_link.token_bits = token_bits;
 
     // Matched filter taps for the fractional delays phi / OVERSAMPLE, phi = 0 ... OS:
     // output at time t = nb + mu uses samples nb - half ... nb + half + 1.

@@ -32,7 +32,7 @@ private:
     static constexpr int SEARCH = 16;
 
     const ota_burst_format d_format;
-    ota_header d_link;
+    const ota_header d_link; // the link identifiers expected in headers
     const float d_detect_threshold;
     const float d_xcorr_threshold;
     const int d_sps;

@@ -140,6 +140,15 @@ public:
     static const std::vector<std::string>& crcs();
     //! Index of \p name in \p names (throws std::invalid_argument if absent).
     static uint32_t id_of(const std::vector<std::string>& names, const std::string& name);
+    /*!
+     * A header with the link identifiers of these names set (n_packets 1, frame fields
+     * 0); throws std::invalid_argument for an unknown name or a field out of range.
+     */
+    static ota_header link_header(const std::string& modulation,
+                                  const std::string& code,
+                                  const std::string& crc,
+                                  uint32_t tokens_per_packet,
+                                  uint32_t token_bits);
     //! 16-bit hash of a model id: FNV-1a 32 folded (hi xor lo); "" -> 0.
     static uint32_t model_hash(const std::string& model_id);
 

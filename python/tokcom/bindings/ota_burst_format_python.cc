@@ -11,7 +11,7 @@
 /* BINDTOOL_GEN_AUTOMATIC(0)                                                       */
 /* BINDTOOL_USE_PYGCCXML(0)                                                        */
 /* BINDTOOL_HEADER_FILE(ota_burst_format.h)                                        */
-/* BINDTOOL_HEADER_FILE_HASH(500af18595756ba8c4121f73ef5df59f)                     */
+/* BINDTOOL_HEADER_FILE_HASH(62d9acf33add192c08a17033149c1bf9)                     */
 /***********************************************************************************/
 
 #include <pybind11/complex.h>
@@ -94,5 +94,12 @@ void bind_ota_burst_format(py::module& m)
         .def_static("codes", &ota_burst_format::codes)
         .def_static("crcs", &ota_burst_format::crcs)
         .def_static("id_of", &ota_burst_format::id_of, py::arg("names"), py::arg("name"))
+        .def_static("link_header",
+                    &ota_burst_format::link_header,
+                    py::arg("modulation"),
+                    py::arg("code"),
+                    py::arg("crc"),
+                    py::arg("tokens_per_packet"),
+                    py::arg("token_bits"))
         .def_static("model_hash", &ota_burst_format::model_hash, py::arg("model_id"));
 }
