@@ -24,6 +24,8 @@ constexpr float MIN_NOISE_VAR = 1e-6f;
 // Es/N0 stays below 500), it keeps a Euclidean trellis metric (l - s)^2 exact in float:
 // with unbounded LLRs the l^2 term swamps the difference between branches.
 constexpr float MAX_LLR = 1000.0f;
+// A burst receiver that measured a burst's N0 puts it in the frame meta (docs/ota.md).
+const pmt::pmt_t NOISE_VAR_KEY = pmt::mp("noise_var");
 } // namespace
 
 burst_demapper::sptr burst_demapper::make(digital::constellation_sptr constellation,
@@ -75,6 +77,9 @@ float burst_demapper_impl::packet_noise_var(const gr_complex* y)
     const float cfg = d_noise_var_cfg;
     if (cfg > 0) {
         return cfg;
+    }
+    if (d_frame_noise_var > 0) {
+        return std::max(d_frame_noise_var, MIN_NOISE_VAR);
     }
     if (d_guard_n0.gaps() > 0) {
         return std::max(d_guard_n0.estimate(), MIN_NOISE_VAR);
@@ -133,6 +138,9 @@ int burst_demapper_impl::general_work(int noutput_items,
             }
             d_in_frame = true;
             d_packets_left = static_cast<uint32_t>(n_packets);
+            const pmt::pmt_t nv = pmt::dict_ref(meta, NOISE_VAR_KEY, pmt::PMT_NIL);
+            d_frame_noise_var =
+                pmt::is_real(nv) ? static_cast<float>(pmt::to_double(nv)) : 0.0f;
             ++d_frames_in;
             message_port_pub(keys::port_frames, meta);
         }

@@ -31,6 +31,7 @@ private:
     bool d_in_frame = false;
     uint32_t d_packets_left = 0;
     uint32_t d_guard_left = 0;
+    float d_frame_noise_var = 0; // from the frame meta's noise_var, 0 = none
 
     guard_noise_estimator d_guard_n0;
     std::atomic<float> d_n0_used{ 0.0f };

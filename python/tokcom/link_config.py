@@ -184,3 +184,14 @@ class LinkConfig:
 
         return tce(self.tokens_per_frame, self.channel_uses_per_frame, self.token_bits,
                    transmissions)
+
+
+def ota_burst_format_for(payload_bits=40, crc="crc16", code="cc_k7", modulation="16qam",
+                         sps=2, rolloff=0.35):
+    """The over-the-air burst format (docs/ota.md) for this coded-link configuration:
+    its payload symbols per packet follow from the code, the CRC and the modulation."""
+    from . import tokcom_python as _cpp
+
+    coded = code_of(code).coded_bits(payload_bits + crc_of(crc)[0])
+    bps = make_constellation(modulation).bits_per_symbol()
+    return _cpp.ota_burst_format(int(sps), float(rolloff), -(-coded // bps))

@@ -33,9 +33,10 @@ namespace tokcom {
  * clamp(round(128 + quant_scale * LLR), 0, 255); DEFAULT_QUANT_SCALE (16) is
  * the scale measured best for gr-fec's cc_decoder (docs/link.md).
  *
- * N0: noise_var if > 0; otherwise estimated from the guard symbols (sent as
- * zeros, so they hold noise only), averaged over frames, and before the first
- * guard from each packet's distance to its nearest points.
+ * N0: noise_var if > 0; otherwise the frame meta's "noise_var" (double) if present (the
+ * over-the-air burst receiver measures it per burst); otherwise estimated from the guard
+ * symbols (sent as zeros, so they hold noise only), averaged over frames, and before the
+ * first guard from each packet's distance to its nearest points.
  */
 class TOKCOM_API burst_demapper : virtual public gr::block
 {
