@@ -13,6 +13,8 @@ import numpy as np
 
 FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")  # Debian dataset-fashion-mnist
 FASHION_MNIST_ENV = "TOKCOM_FASHION_MNIST"  # overrides FASHION_MNIST_DIR
+FASHION_MNIST_FILES = {"train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
+                       "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")}
 FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal",
                          "Shirt", "Sneaker", "Bag", "Ankle boot")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
@@ -39,12 +41,21 @@ def fashion_mnist_dir(explicit=None) -> Path:
     return Path(explicit or os.environ.get(FASHION_MNIST_ENV) or FASHION_MNIST_DIR)
 
 
+def fashion_mnist_split(split: str, directory=None):
+    """An official split ("train" or "test"): (images (N, 28, 28) uint8, labels (N,) int)."""
+    if split not in FASHION_MNIST_FILES:
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    d = fashion_mnist_dir(directory)
+    image_file, label_file = FASHION_MNIST_FILES[split]
+    images, labels = read_idx(d / image_file), read_idx(d / label_file).astype(int)
+    if images.shape[0] != labels.shape[0]:
+        raise ValueError(f"{d}: {images.shape[0]} images but {labels.shape[0]} labels")
+    return images, labels
+
+
 def fashion_mnist_test(directory=None):
     """The held-out test split: (images (10000, 28, 28) uint8, labels (10000,) int)."""
-    d = fashion_mnist_dir(directory)
-    images = read_idx(d / "t10k-images-idx3-ubyte.gz")
-    labels = read_idx(d / "t10k-labels-idx1-ubyte.gz").astype(int)
-    return images, labels
+    return fashion_mnist_split("test", directory)
 
 
 def list_image_files(spec: str) -> list[Path]:
