@@ -16,7 +16,7 @@ JOBS="${TOKCOM_JOBS:-$(nproc)}"
 APT_PACKAGES=(
     gnuradio gnuradio-dev cmake g++ make pkg-config pybind11-dev python3-pybind11
     libspdlog-dev libfmt-dev libgmp-dev libboost-test-dev libuhd-dev uhd-host python3-uhd
-    libzmq3-dev cppzmq-dev python3-zmq python3-numpy python3-venv clang-format
+    libzmq3-dev cppzmq-dev python3-zmq python3-numpy python3-scipy python3-venv clang-format
     dataset-fashion-mnist
 )
 
