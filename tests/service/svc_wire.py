@@ -16,6 +16,7 @@ IMAGE = (28, 28)
 # The shared server's limits (small, so the limit tests stay small).
 MAX_MESSAGE_BYTES = 256 * 1024
 MAX_REQUEST_FRAMES = 16
+MAX_WORK = 16384  # frames x steps x 64 positions: 4 frames at 64 steps, 16 at 16
 
 
 def header(op="predict", rid="req-1", version=1, arrays=None, params=None, **extra) -> dict:

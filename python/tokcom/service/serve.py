@@ -17,6 +17,7 @@ from pathlib import Path
 
 import zmq
 
+from .connections import raise_descriptor_limit
 from .security import generate_keypair, is_loopback_endpoint, load_secret_key
 from .validation import Limits
 
@@ -64,6 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
     n.add_argument("--max-request-frames", type=int, default=Limits.max_request_frames)
     n.add_argument("--max-message-bytes", type=int, default=Limits.max_message_bytes)
     n.add_argument("--max-steps", type=int, default=Limits.max_steps)
+    n.add_argument("--max-work", type=int, default=Limits.max_work,
+                   help="predict work limit: frames x steps x grid positions per request "
+                        f"(default {Limits.max_work})")
+    n.add_argument("--max-queued-bytes", type=int, default=Limits.max_queued_bytes,
+                   help="bytes of requests one connection may have waiting for replies "
+                        f"(default {Limits.max_queued_bytes})")
     s = p.add_argument_group("security")
     s.add_argument("--curve-secret-key", metavar="FILE",
                    help="server key pair (NAME.key_secret from --gen-keys): enables CURVE")
@@ -95,6 +102,8 @@ def _check_args(p: argparse.ArgumentParser, args) -> None:
         p.error("--max-batch and --max-request-frames must be >= 1, --batch-window-ms >= 0")
     if args.max_steps < 1 or args.max_message_bytes < 1024:
         p.error("--max-steps must be >= 1 and --max-message-bytes >= 1024")
+    if args.max_work < 1 or args.max_queued_bytes < args.max_message_bytes:
+        p.error("--max-work must be >= 1 and --max-queued-bytes >= --max-message-bytes")
 
 
 class _StopFlag:
@@ -164,6 +173,7 @@ def main(argv=None) -> int:
         log.warning("listening on %s without CURVE (--insecure): anyone who can reach it "
                     "can use the service and read its traffic", args.bind)
 
+    raise_descriptor_limit()  # more client connections (logged by the server)
     stop = _StopFlag()
     stop.install()  # before the slow model load, so an early SIGTERM still exits 0
     try:
@@ -174,7 +184,8 @@ def main(argv=None) -> int:
         from .server import ServiceServer
 
         limits = Limits(max_request_frames=args.max_request_frames,
-                        max_message_bytes=args.max_message_bytes, max_steps=args.max_steps)
+                        max_message_bytes=args.max_message_bytes, max_steps=args.max_steps,
+                        max_work=args.max_work, max_queued_bytes=args.max_queued_bytes)
         try:
             server = ServiceServer(engine, args.bind, batch_window_s=args.batch_window_ms / 1e3,
                                    max_batch=args.max_batch, limits=limits, curve_secret=curve,
