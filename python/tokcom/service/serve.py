@@ -10,7 +10,9 @@ protocol.  SIGINT / SIGTERM stop the server cleanly (exit status 0).
 from __future__ import annotations
 
 import argparse
+import ctypes
 import logging
+import os
 import signal
 import threading
 from pathlib import Path
@@ -24,6 +26,9 @@ from .validation import Limits
 log = logging.getLogger("tokcom.service.serve")
 
 DEFAULT_BIND = "tcp://127.0.0.1:5555"
+# Compiled kernels kept per cache (one per matrix shape, ~0.3 MB each; default 1024).
+PRIMITIVE_CACHE_CAPACITY = 256
+M_MMAP_THRESHOLD, M_ARENA_MAX = -3, -8  # glibc mallopt parameters (malloc.h)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,6 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run the transformer under bfloat16 autocast (no faster than the "
                         "float32 path on the reference CPU; predictions may differ slightly "
                         "from float32)")
+    m.add_argument("--precision", default="auto", choices=("auto", "float32", "int8"),
+                   help="transformer arithmetic on CPU: int8 (VNNI) blocks or float32; auto "
+                        "(default) takes int8 only if a start-up self-check finds it close to "
+                        "float32 and faster on this machine (logged)")
     m.add_argument("--steps", type=int, default=None, help="default decoding steps")
     m.add_argument("--schedule", default=None, help="default schedule (cosine, arccos)")
     m.add_argument("--temperature", type=float, default=None,
@@ -128,7 +137,27 @@ class _StopFlag:
             signal.signal(sig, old)
 
 
+def _bound_memory() -> None:
+    """Allocator and kernel-cache settings that keep the server's RSS flat (docs/service.md,
+    "Memory"); an operator's own environment settings win.  Must run before torch
+    computes anything: the caches read their capacity once, at first use."""
+    for var in ("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "LRU_CACHE_CAPACITY"):
+        os.environ.setdefault(var, str(PRIMITIVE_CACHE_CAPACITY))
+    if "MALLOC_MMAP_THRESHOLD_" in os.environ:
+        return
+    try:  # glibc only
+        libc = ctypes.CDLL(None)
+        # A fixed threshold: blocks from 256 KiB up are mmap'ed and returned to the OS
+        # when freed (glibc otherwise raises the threshold after each such free, and the
+        # heap keeps what evicted kernels and odd-sized activations leave behind).
+        libc.mallopt(M_MMAP_THRESHOLD, 256 * 1024)
+        libc.mallopt(M_ARENA_MAX, 2)  # two threads compute: loop and predict worker
+    except (OSError, AttributeError):
+        pass
+
+
 def _load_engine(args):
+    _bound_memory()
     import torch  # only the serving path needs torch; --gen-keys and --help do not
 
     from ..models import SCHEDULES, CheckpointError
@@ -148,9 +177,9 @@ def _load_engine(args):
         if args.vqgan is not None:
             return ModelEngine.from_checkpoints(args.vqgan, args.maskgit, args.device,
                                                 args.model_id, args.trust_checkpoint_pickles,
-                                                defaults, args.bf16)
+                                                defaults, args.bf16, args.precision)
         return ModelEngine.from_bundle(args.model, args.device, args.model_id, defaults,
-                                       args.bf16)
+                                       args.bf16, args.precision)
     except (OSError, CheckpointError, KeyError, TypeError) as exc:
         raise ValueError(f"cannot load the model: {exc}") from exc
 
