@@ -62,7 +62,8 @@ def int8_usable() -> bool:
         g = torch.Generator().manual_seed(0)
         w, x = torch.randn(24, 16, generator=g), torch.randn(5, 16, generator=g)
         y = torch.ops.quantized.linear_dynamic(x, _prepack_int8(w, None), True)
-        return bool(torch.allclose(y, F.linear(x, w), rtol=0.1, atol=0.1))
+        ref = F.linear(x, w)
+        return bool((y - ref).abs().max() <= 0.05 * ref.abs().max())  # int8 rounding
     except (AttributeError, RuntimeError) as exc:
         log.info("int8 dynamic linear unavailable (%s)", exc)
         return False
