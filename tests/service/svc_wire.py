@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import zmq
@@ -56,3 +57,9 @@ def exchange(sock: zmq.Socket, frames: list, timeout_s: float = 10.0) -> tuple[d
     reply = sock.recv_multipart()
     assert reply[0] == b"", "reply must start with the empty delimiter"
     return json.loads(reply[1]), reply[2:]
+
+
+def rss_mib(pid: int) -> float:
+    """Resident memory of a process (Linux /proc)."""
+    with open(f"/proc/{pid}/status") as f:
+        return int(re.search(r"VmRSS:\s+(\d+) kB", f.read()).group(1)) / 1024

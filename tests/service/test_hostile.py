@@ -4,23 +4,17 @@ Servers bind 127.0.0.1; every loop is bounded in count and time.
 """
 
 import json
-import re
 import socket
 import time
 
 import numpy as np
 import pytest
 import zmq
-from svc_wire import GRID, MAX_WORK, Q, exchange, predict_frames
+from svc_wire import GRID, MAX_WORK, Q, exchange, predict_frames, rss_mib
 
 from gnuradio.tokcom.service import ServiceClient
 
 LONG = ["--max-request-frames", "64", "--max-work", str(64 * 64 * 64)]  # ~1 s predicts
-
-
-def _rss_kib(pid: int) -> int:
-    with open(f"/proc/{pid}/status") as f:
-        return int(re.search(r"VmRSS:\s+(\d+) kB", f.read()).group(1))
 
 
 @pytest.fixture
@@ -180,11 +174,11 @@ def test_oversize_messages_are_dropped_without_keeping_memory(start_server, deal
     head = predict_frames(rid="big")[:2]
     reply, _ = exchange(sock, predict_frames(rid="warm"))  # warm up the reply path
     assert reply["status"] == "ok"
-    before = _rss_kib(srv.pid)
+    before = rss_mib(srv.pid)
     for _ in range(4):  # 4 messages of 48 x 1 MB
         reply, _ = exchange(sock, [*head, *[chunk] * 48], 60)
         assert reply["error"]["code"] == "TOO_LARGE" and reply["id"] == "big", reply
-    grown_mib = (_rss_kib(srv.pid) - before) / 1024
+    grown_mib = rss_mib(srv.pid) - before
     assert grown_mib < 16, f"RSS grew {grown_mib:.0f} MiB after oversize messages"
     assert "dropped 49 frames" in _wait_for_log(srv, "dropped 49 frames")
     reply, _ = exchange(sock, predict_frames(rid="after"))

@@ -6,19 +6,13 @@ caches) before.  The bundled model, because the growth depends on its matrix siz
 The long version is benchmarks/soak_service.py.
 """
 
-import re
-
 import numpy as np
+from svc_wire import rss_mib
 
 from gnuradio.tokcom.models import default_model_dir
 from gnuradio.tokcom.service import ServiceClient
 
 WARMUP, REQUESTS = 30, 90
-
-
-def _rss_mib(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as f:
-        return int(re.search(r"VmRSS:\s+(\d+) kB", f.read()).group(1)) / 1024
 
 
 def test_rss_flat_over_requests_of_changing_shapes(start_server):
@@ -31,6 +25,6 @@ def test_rss_flat_over_requests_of_changing_shapes(start_server):
             tokens = g.integers(0, 1024, (b, 16, 16)).astype(np.uint16)
             c.predict(tokens, g.random((b, 16, 16)) < g.uniform(0.02, 0.6), steps=4)
             if i in (WARMUP, REQUESTS):
-                rss[i] = _rss_mib(srv.pid)
+                rss[i] = rss_mib(srv.pid)
     growth = rss[REQUESTS] / rss[WARMUP] - 1
     assert growth <= 0.15, f"RSS {rss[WARMUP]:.0f} -> {rss[REQUESTS]:.0f} MiB ({growth:+.0%})"
