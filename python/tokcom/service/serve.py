@@ -57,10 +57,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run the transformer under bfloat16 autocast (no faster than the "
                         "float32 path on the reference CPU; predictions may differ slightly "
                         "from float32)")
-    m.add_argument("--precision", default="auto", choices=("auto", "float32", "int8"),
-                   help="transformer arithmetic on CPU: int8 (VNNI) blocks or float32; auto "
-                        "(default) takes int8 only if a start-up self-check finds it close to "
-                        "float32 and faster on this machine (logged)")
+    m.add_argument("--precision", default="float32", choices=("auto", "float32", "int8"),
+                   help="transformer arithmetic on CPU (default float32): int8 (VNNI) "
+                        "blocks, or auto: int8 only if a start-up self-check finds it close "
+                        "to float32 and faster on this machine (logged; adds seconds to the "
+                        "start-up)")
     m.add_argument("--steps", type=int, default=None, help="default decoding steps")
     m.add_argument("--schedule", default=None, help="default schedule (cosine, arccos)")
     m.add_argument("--temperature", type=float, default=None,
