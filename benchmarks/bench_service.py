@@ -162,6 +162,8 @@ def main(argv=None) -> int:
     p.add_argument("--loss", type=float, default=0.2, help="fraction of tokens masked")
     p.add_argument("--steps", type=int, default=None, help="decoding steps (default: model's)")
     p.add_argument("--bf16", action="store_true", help="bfloat16 autocast (here and servers)")
+    p.add_argument("--precision", default="float32", choices=("auto", "float32", "int8"),
+                   help="transformer arithmetic (here and servers; default float32)")
     args = p.parse_args(argv)
 
     import torch
@@ -184,8 +186,8 @@ def main(argv=None) -> int:
         what = f"bundle {model_dir}"
     (work / "logs").mkdir()
 
-    engine = ModelEngine.from_bundle(model_dir, bf16=args.bf16)
-    bf16 = ["--bf16"] if args.bf16 else []
+    engine = ModelEngine.from_bundle(model_dir, bf16=args.bf16, precision=args.precision)
+    bf16 = (["--bf16"] if args.bf16 else []) + ["--precision", engine.precision]
     spec = engine.spec(Limits())
     steps = args.steps or spec.default_steps
     g = np.random.default_rng(0)
@@ -198,7 +200,8 @@ def main(argv=None) -> int:
     print(f"model: {what} ({spec.model_id}), grid {spec.grid_h}x{spec.grid_w}, "
           f"Q {spec.codebook_size}; {steps} steps {spec.default_schedule}, "
           f"{args.loss:.0%} masked; torch threads {args.threads}; "
-          f"{'bfloat16 autocast' if args.bf16 else 'float32'}; {os.cpu_count()} CPUs")
+          f"{'bfloat16 autocast, ' if args.bf16 else ''}{engine.precision} transformer; "
+          f"{os.cpu_count()} CPUs")
     # The ceiling for batching: what 8 frames in one call cost relative to one frame.
     tokens8, mask8 = np.repeat(tokens, 8, axis=0), np.repeat(mask, 8, axis=0)
     batch8 = _latencies(lambda: engine.predict(tokens8, mask8, None, **params),
@@ -269,10 +272,15 @@ def main(argv=None) -> int:
     ratio = results[("on", 8)] / results[("on", 1)]
     print(f"8 clients batched / 1 sequential client: {ratio:.2f}x")
 
+    # Batching floor on CPU (docs/service.md, "Batching"): 90 % of what the measured cost
+    # of 8 frames in one call allows; the 3x floor applies to GPUs.
+    cpu_floor = 0.9 * 8 / cost8
     floors = [
         ("ZMQ overhead <= 1 ms or <= 5 %", overhead <= 1.0 or overhead <= 0.05 * p50_i),
-        ("8 concurrent clients with batching >= 3x sequential", ratio >= 3.0),
+        (f"8 clients batched >= {cpu_floor:.2f}x sequential (CPU: 0.9 x 8 / cost of 8 "
+         f"frames in one call; GPU floor 3x)", ratio >= cpu_floor),
         ("predict p50 <= 30 ms per frame", p50_w <= 30.0),
+        ("predict p50 <= 12 ms per frame in-process (issue #14 CPU fast path)", p50_i <= 12.0),
     ]
     for name, ok in floors:
         print(f"floor: {name}: {'met' if ok else 'NOT MET'}")

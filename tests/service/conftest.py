@@ -7,6 +7,7 @@ then SIGKILL) by the fixture that started them; ``server_main.py`` also caps the
 from __future__ import annotations
 
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -15,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from svc_wire import MAX_MESSAGE_BYTES, MAX_REQUEST_FRAMES
+from svc_wire import MAX_MESSAGE_BYTES, MAX_REQUEST_FRAMES, MAX_WORK
 
 from gnuradio.tokcom.service import ServiceClient, ServiceTimeout
 
@@ -33,7 +34,7 @@ def free_port() -> int:
 class ServerProcess:
     """One ``tokcom-serve`` child process; only this object signals it, by its PID."""
 
-    def __init__(self, model_dir, port: int, log_path: Path, extra=()):
+    def __init__(self, model_dir, port: int, log_path: Path, extra=(), nofile: int | None = None):
         self.port = port
         self.endpoint = f"tcp://127.0.0.1:{port}"
         self.log_path = log_path
@@ -41,8 +42,11 @@ class ServerProcess:
                      "--bind", self.endpoint, "--threads", "1", *extra]
         env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
         self._log = open(log_path, "ab")  # closed in stop()
+        def limit_files():  # in the child: a small descriptor limit, for the limit tests
+            resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+
         self.proc = subprocess.Popen(self.args, stdout=self._log, stderr=subprocess.STDOUT,
-                                     env=env)
+                                     env=env, preexec_fn=limit_files if nofile else None)
 
     @property
     def pid(self) -> int:
@@ -99,10 +103,10 @@ def start_server(tiny_bundle, tmp_path):
     """Factory: start_server(port=None, extra=()) -> ready ServerProcess; all stopped after."""
     started: list[ServerProcess] = []
 
-    def start(port: int | None = None, extra=(), ready_kwargs=None, wait=True):
+    def start(port: int | None = None, extra=(), ready_kwargs=None, wait=True, nofile=None):
         n = len(started)
         srv = ServerProcess(tiny_bundle, port or free_port(), tmp_path / f"server{n}.log",
-                            extra)
+                            extra, nofile)
         started.append(srv)
         if wait:
             srv.wait_ready(**(ready_kwargs or {}))
@@ -121,6 +125,7 @@ def server(tiny_bundle, tmp_path_factory):
     srv = ServerProcess(tiny_bundle, free_port(), log_dir / "server.log",
                         ["--max-message-bytes", str(MAX_MESSAGE_BYTES),
                          "--max-request-frames", str(MAX_REQUEST_FRAMES),
+                         "--max-work", str(MAX_WORK),
                          "--batch-window-ms", "2", "--max-batch", "16"])
     try:
         srv.info = srv.wait_ready()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import zmq
@@ -16,6 +17,7 @@ IMAGE = (28, 28)
 # The shared server's limits (small, so the limit tests stay small).
 MAX_MESSAGE_BYTES = 256 * 1024
 MAX_REQUEST_FRAMES = 16
+MAX_WORK = 16384  # frames x steps x 64 positions: 4 frames at 64 steps, 16 at 16
 
 
 def header(op="predict", rid="req-1", version=1, arrays=None, params=None, **extra) -> dict:
@@ -55,3 +57,9 @@ def exchange(sock: zmq.Socket, frames: list, timeout_s: float = 10.0) -> tuple[d
     reply = sock.recv_multipart()
     assert reply[0] == b"", "reply must start with the empty delimiter"
     return json.loads(reply[1]), reply[2:]
+
+
+def rss_mib(pid: int) -> float:
+    """Resident memory of a process (Linux /proc)."""
+    with open(f"/proc/{pid}/status") as f:
+        return int(re.search(r"VmRSS:\s+(\d+) kB", f.read()).group(1)) / 1024

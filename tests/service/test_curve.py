@@ -41,3 +41,7 @@ def test_only_authorised_clients_are_served(start_server, tmp_path):
 
     with ServiceClient(srv.endpoint, curve=alice, timeout=5.0, retries=0) as c:
         assert c.info()["grid_h"] == GRID[0]  # still serving the authorised client
+    # Rejections are logged (socket monitor): the unknown key, and the plain client.
+    log = srv.log_text()
+    assert "CURVE authentication failed" in log, log[-2000:]
+    assert "client handshake failed" in log, log[-2000:]

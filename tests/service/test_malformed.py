@@ -9,6 +9,7 @@ from svc_wire import (
     GRID,
     MAX_MESSAGE_BYTES,
     MAX_REQUEST_FRAMES,
+    MAX_WORK,
     NCLASS,
     Q,
     desc,
@@ -156,6 +157,14 @@ CASES = [
     ("batch of 0", lambda: _batch(0), "BAD_REQUEST", "req-1"),
     ("batch over the limit", lambda: _batch(MAX_REQUEST_FRAMES + 1), "TOO_LARGE", "req-1"),
     ("oversized message", _oversized, "TOO_LARGE", "req-1"),
+    ("too many frames", lambda: [*predict_frames(), *[b"x"] * 200], "TOO_LARGE", "req-1"),
+    ("over the work limit", lambda: predict_frames(batch=MAX_WORK // (64 * 64) + 1,
+                                                   params={"steps": 64}), "TOO_LARGE", "req-1"),
+    ("duplicate header key",
+     lambda: [b"", b'{"version": 1, "op": "info", "id": "a", "id": "b"}'], "BAD_REQUEST", None),
+    ("duplicate params key", lambda: [b"", b'{"version": 1, "op": "predict", "id": "a", '
+                                           b'"params": {"steps": 1, "steps": 99}}'],
+     "BAD_REQUEST", None),
     ("tokenize wrong image size", _tokenize_wrong_size, "BAD_REQUEST", "req-1"),
 ]
 

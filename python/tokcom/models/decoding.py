@@ -23,6 +23,7 @@ from .inference import InferenceTransformer
 from .maskgit import MaskTransformer
 
 SCHEDULES = ("cosine", "arccos")
+_TINY_T = torch.finfo(torch.float32).tiny  # smallest temperature computed as such
 
 
 def remaining_fraction(r: torch.Tensor, schedule: str) -> torch.Tensor:
@@ -109,7 +110,12 @@ def mask_predict(model: MaskTransformer | InferenceTransformer, tokens: torch.Te
         logits = model.logits_from_hidden(h, rows)
         logits = logits[..., : cfg.codebook_size].float()  # never predict [MASK] itself
         if temperature > 0:
-            probs = torch.softmax(logits / temperature, dim=-1)
+            # logits / T overflows to inf for a tiny T (inf - inf = NaN inside softmax);
+            # (logits - max) / T is <= 0 and finite or -inf, so a tiny T just makes the
+            # distribution one-hot on the maximum.  Below float32's smallest normal number
+            # T would itself round to 0 or lose precision: it is computed as that number.
+            scaled = (logits - logits.amax(-1, keepdim=True)) / max(temperature, _TINY_T)
+            probs = torch.softmax(scaled, dim=-1)
             pred = torch.multinomial(probs.view(-1, cfg.codebook_size), 1,
                                      generator=gen).view(b, k)
         else:

@@ -26,6 +26,8 @@ class PendingPredict:
     envelope: list  # ZMQ routing frames (identity ... empty delimiter)
     request: Request
     arrived: float = field(default_factory=time.monotonic)
+    key: bytes = b""  # identifies resends of the same request (replies.request_key)
+    nbytes: int = 0  # request size, counted against the peer's queue limit
 
     @property
     def identity(self) -> bytes:

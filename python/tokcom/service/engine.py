@@ -18,7 +18,6 @@ import torch
 from ..models import (
     SCHEDULES,
     ImageGeometry,
-    InferenceTransformer,
     MaskTransformer,
     VQModel,
     crop_output,
@@ -31,6 +30,7 @@ from ..models import (
     taming_vqgan_f16_1024,
     to_model_input,
 )
+from .precision import serving_transformer
 from .validation import Limits, ModelSpec
 
 log = logging.getLogger("tokcom.service.engine")
@@ -56,7 +56,8 @@ def _digest(paths) -> str:
 class ModelEngine:
     def __init__(self, tokenizer: VQModel, transformer: MaskTransformer,
                  geometry: ImageGeometry, model_id: str, class_names=(), device: str = "cpu",
-                 defaults: dict | None = None, bf16: bool = False, fill_token: int = 0):
+                 defaults: dict | None = None, bf16: bool = False, fill_token: int = 0,
+                 precision: str = "float32"):
         tcfg, mcfg = tokenizer.config, transformer.config
         if (mcfg.grid_h, mcfg.grid_w) != tuple(tcfg.grid):
             raise ValueError(f"transformer grid {(mcfg.grid_h, mcfg.grid_w)} != tokenizer grid "
@@ -73,8 +74,10 @@ class ModelEngine:
         self.tokenizer = tokenizer.to(self.device).eval()
         self.transformer = transformer.to(self.device).eval()
         # Same function, about 2x faster on CPU (fused attention, oneDNN linears, last block
-        # only at masked positions; see models/inference.py).  Equal to float32 rounding.
-        self._fast = InferenceTransformer(self.transformer)
+        # only at masked positions; see models/inference.py).  Equal to float32 rounding,
+        # or int8 blocks where the start-up self-check allows it (precision.py).
+        self._fast = serving_transformer(self.transformer, precision)
+        self.precision = "int8" if self._fast.int8 else "float32"
         self.geometry = geometry
         self.model_id = model_id
         self.class_names = tuple(class_names)
@@ -92,7 +95,8 @@ class ModelEngine:
 
     @classmethod
     def from_bundle(cls, directory=None, device: str = "cpu", model_id: str | None = None,
-                    defaults: dict | None = None, bf16: bool = False) -> ModelEngine:
+                    defaults: dict | None = None, bf16: bool = False,
+                    precision: str = "float32") -> ModelEngine:
         d = Path(directory) if directory is not None else default_model_dir()
         b = load_bundle(d, with_classifier=False)
         files = [d / n for n in ("config.json", "tokenizer.pt", "transformer.pt")]
@@ -101,12 +105,13 @@ class ModelEngine:
         merged = {**b.config.notes.get("decoding", {}), **(defaults or {})}
         log.info("loaded bundle %s (model id %s)", d, mid)
         return cls(b.tokenizer, b.transformer, b.config.geometry, mid, b.config.class_names,
-                   device, merged, bf16, b.config.fill_token)
+                   device, merged, bf16, b.config.fill_token, precision)
 
     @classmethod
     def from_checkpoints(cls, vqgan_path, maskgit_path, device: str = "cpu",
                          model_id: str | None = None, trust_pickles: bool = False,
-                         defaults: dict | None = None, bf16: bool = False) -> ModelEngine:
+                         defaults: dict | None = None, bf16: bool = False,
+                         precision: str = "float32") -> ModelEngine:
         """Public taming VQGAN f16/1024 + Halton-MaskGIT v1.0 base checkpoints (256x256 RGB)."""
         tok = load_vqgan(vqgan_path, taming_vqgan_f16_1024(), weights_only=not trust_pickles)
         tr = load_maskgit(maskgit_path, halton_maskgit_v1_base(),
@@ -114,7 +119,7 @@ class ModelEngine:
         geometry = ImageGeometry(image_size=tok.config.resolution, pad=0)
         mid = model_id or f"vqgan-maskgit@{_digest([vqgan_path, maskgit_path])}"
         log.info("loaded checkpoints %s + %s (model id %s)", vqgan_path, maskgit_path, mid)
-        return cls(tok, tr, geometry, mid, (), device, defaults, bf16)
+        return cls(tok, tr, geometry, mid, (), device, defaults, bf16, 0, precision)
 
     # -- description --------------------------------------------------------------------
 

@@ -86,6 +86,17 @@ def _reject_constant(name: str):
     raise ValueError(f"non-standard JSON constant {name}")
 
 
+def _reject_duplicate_keys(pairs: list) -> dict:
+    # RFC 8259 leaves duplicate names undefined (Python keeps the last, others the first):
+    # refuse them, so every parser reads a request the same way.
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen = set()
+        dup = next(k for k, _ in pairs if k in seen or seen.add(k))
+        raise ValueError(f"duplicate key {dup[:40]!r}")
+    return obj
+
+
 def decode_header(frame: bytes) -> dict:
     """Header frame -> dict; raises ProtocolError (TOO_LARGE / BAD_REQUEST)."""
     if len(frame) == 0:
@@ -97,7 +108,8 @@ def decode_header(frame: bytes) -> dict:
     except UnicodeDecodeError as exc:
         raise ProtocolError(BAD_REQUEST, f"header is not UTF-8: {exc.reason}") from None
     try:
-        obj = json.loads(text, parse_constant=_reject_constant)
+        obj = json.loads(text, parse_constant=_reject_constant,
+                         object_pairs_hook=_reject_duplicate_keys)
     except (ValueError, RecursionError) as exc:
         # RecursionError: deeply nested arrays within the 64 KiB cap.
         raise ProtocolError(BAD_REQUEST, f"header is not valid JSON: {exc}"[:200]) from None

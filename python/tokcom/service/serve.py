@@ -10,19 +10,25 @@ protocol.  SIGINT / SIGTERM stop the server cleanly (exit status 0).
 from __future__ import annotations
 
 import argparse
+import ctypes
 import logging
+import os
 import signal
 import threading
 from pathlib import Path
 
 import zmq
 
+from .connections import raise_descriptor_limit
 from .security import generate_keypair, is_loopback_endpoint, load_secret_key
 from .validation import Limits
 
 log = logging.getLogger("tokcom.service.serve")
 
 DEFAULT_BIND = "tcp://127.0.0.1:5555"
+# Compiled kernels kept per cache (one per matrix shape, ~0.3 MB each; default 1024).
+PRIMITIVE_CACHE_CAPACITY = 256
+M_MMAP_THRESHOLD, M_ARENA_MAX = -3, -8  # glibc mallopt parameters (malloc.h)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,6 +57,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run the transformer under bfloat16 autocast (no faster than the "
                         "float32 path on the reference CPU; predictions may differ slightly "
                         "from float32)")
+    m.add_argument("--precision", default="float32", choices=("auto", "float32", "int8"),
+                   help="transformer arithmetic on CPU (default float32): int8 (VNNI) "
+                        "blocks, or auto: int8 only if a start-up self-check finds it close "
+                        "to float32 and faster on this machine (logged; adds seconds to the "
+                        "start-up)")
     m.add_argument("--steps", type=int, default=None, help="default decoding steps")
     m.add_argument("--schedule", default=None, help="default schedule (cosine, arccos)")
     m.add_argument("--temperature", type=float, default=None,
@@ -64,6 +75,12 @@ def build_parser() -> argparse.ArgumentParser:
     n.add_argument("--max-request-frames", type=int, default=Limits.max_request_frames)
     n.add_argument("--max-message-bytes", type=int, default=Limits.max_message_bytes)
     n.add_argument("--max-steps", type=int, default=Limits.max_steps)
+    n.add_argument("--max-work", type=int, default=Limits.max_work,
+                   help="predict work limit: frames x steps x grid positions per request "
+                        f"(default {Limits.max_work})")
+    n.add_argument("--max-queued-bytes", type=int, default=Limits.max_queued_bytes,
+                   help="bytes of requests one connection may have waiting for replies "
+                        f"(default {Limits.max_queued_bytes})")
     s = p.add_argument_group("security")
     s.add_argument("--curve-secret-key", metavar="FILE",
                    help="server key pair (NAME.key_secret from --gen-keys): enables CURVE")
@@ -95,6 +112,8 @@ def _check_args(p: argparse.ArgumentParser, args) -> None:
         p.error("--max-batch and --max-request-frames must be >= 1, --batch-window-ms >= 0")
     if args.max_steps < 1 or args.max_message_bytes < 1024:
         p.error("--max-steps must be >= 1 and --max-message-bytes >= 1024")
+    if args.max_work < 1 or args.max_queued_bytes < args.max_message_bytes:
+        p.error("--max-work must be >= 1 and --max-queued-bytes >= --max-message-bytes")
 
 
 class _StopFlag:
@@ -119,7 +138,27 @@ class _StopFlag:
             signal.signal(sig, old)
 
 
+def _bound_memory() -> None:
+    """Allocator and kernel-cache settings that keep the server's RSS flat (docs/service.md,
+    "Memory"); an operator's own environment settings win.  Must run before torch
+    computes anything: the caches read their capacity once, at first use."""
+    for var in ("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "LRU_CACHE_CAPACITY"):
+        os.environ.setdefault(var, str(PRIMITIVE_CACHE_CAPACITY))
+    if "MALLOC_MMAP_THRESHOLD_" in os.environ:
+        return
+    try:  # glibc only
+        libc = ctypes.CDLL(None)
+        # A fixed threshold: blocks from 256 KiB up are mmap'ed and returned to the OS
+        # when freed (glibc otherwise raises the threshold after each such free, and the
+        # heap keeps what evicted kernels and odd-sized activations leave behind).
+        libc.mallopt(M_MMAP_THRESHOLD, 256 * 1024)
+        libc.mallopt(M_ARENA_MAX, 2)  # two threads compute: loop and predict worker
+    except (OSError, AttributeError):
+        pass
+
+
 def _load_engine(args):
+    _bound_memory()
     import torch  # only the serving path needs torch; --gen-keys and --help do not
 
     from ..models import SCHEDULES, CheckpointError
@@ -139,9 +178,9 @@ def _load_engine(args):
         if args.vqgan is not None:
             return ModelEngine.from_checkpoints(args.vqgan, args.maskgit, args.device,
                                                 args.model_id, args.trust_checkpoint_pickles,
-                                                defaults, args.bf16)
+                                                defaults, args.bf16, args.precision)
         return ModelEngine.from_bundle(args.model, args.device, args.model_id, defaults,
-                                       args.bf16)
+                                       args.bf16, args.precision)
     except (OSError, CheckpointError, KeyError, TypeError) as exc:
         raise ValueError(f"cannot load the model: {exc}") from exc
 
@@ -164,6 +203,7 @@ def main(argv=None) -> int:
         log.warning("listening on %s without CURVE (--insecure): anyone who can reach it "
                     "can use the service and read its traffic", args.bind)
 
+    raise_descriptor_limit()  # more client connections (logged by the server)
     stop = _StopFlag()
     stop.install()  # before the slow model load, so an early SIGTERM still exits 0
     try:
@@ -174,7 +214,8 @@ def main(argv=None) -> int:
         from .server import ServiceServer
 
         limits = Limits(max_request_frames=args.max_request_frames,
-                        max_message_bytes=args.max_message_bytes, max_steps=args.max_steps)
+                        max_message_bytes=args.max_message_bytes, max_steps=args.max_steps,
+                        max_work=args.max_work, max_queued_bytes=args.max_queued_bytes)
         try:
             server = ServiceServer(engine, args.bind, batch_window_s=args.batch_window_ms / 1e3,
                                    max_batch=args.max_batch, limits=limits, curve_secret=curve,

@@ -16,6 +16,7 @@ import numpy as np
 from .errors import ProtocolError
 from .protocol import (
     BAD_REQUEST,
+    MAX_ARRAYS,
     OP_DETOKENIZE,
     OP_INFO,
     OP_PREDICT,
@@ -45,11 +46,17 @@ class Limits:
     max_message_bytes: int = 16 * 1024 * 1024  # all frames of one request together
     max_steps: int = 64
     max_temperature: float = 10.0
+    # predict work = frames x steps x grid positions: bounds how long one request holds
+    # the model (64 frames x 4 steps x 16x16 fits; about 2 s on the reference CPU).
+    max_work: int = 65536
+    # bytes of requests one connection may have waiting for replies
+    max_queued_bytes: int = 32 * 1024 * 1024
 
     def to_json(self) -> dict:
         return {"max_request_frames": self.max_request_frames,
                 "max_message_bytes": self.max_message_bytes, "max_steps": self.max_steps,
-                "max_temperature": self.max_temperature}
+                "max_temperature": self.max_temperature, "max_work": self.max_work,
+                "max_queued_bytes": self.max_queued_bytes}
 
 
 @dataclass(frozen=True)
@@ -197,11 +204,20 @@ def _predict_params(params: dict, spec: ModelSpec) -> dict:
     return {"steps": steps, "schedule": schedule, "temperature": float(temp), "seed": seed}
 
 
+def _check_work(frames: int, steps: int, spec: ModelSpec) -> None:
+    work = frames * steps * spec.grid_h * spec.grid_w
+    if work > spec.limits.max_work:
+        raise ProtocolError(TOO_LARGE, f"work {frames} frames x {steps} steps x "
+                                       f"{spec.grid_h * spec.grid_w} positions = {work} exceeds "
+                                       f"the limit of {spec.limits.max_work}: send fewer frames "
+                                       f"per request or fewer steps")
+
+
 _VALIDATORS = {OP_INFO: None, OP_TOKENIZE: _validate_tokenize,
                OP_DETOKENIZE: _validate_detokenize, OP_PREDICT: _validate_predict}
 
 
-def _parse(frames: Sequence, spec: ModelSpec, err_ctx: dict) -> Request:
+def _parse(frames: Sequence, spec: ModelSpec, err_ctx: dict, received: tuple | None) -> Request:
     if len(frames) == 0:
         raise _bad("empty message: no header frame")
     header = decode_header(frames[0])
@@ -217,7 +233,11 @@ def _parse(frames: Sequence, spec: ModelSpec, err_ctx: dict) -> Request:
     if version not in SUPPORTED_VERSIONS:
         raise ProtocolError(UNSUPPORTED_VERSION, f"protocol version {version} is not supported")
 
-    total = sum(len(f) for f in frames)
+    # The server counts while receiving and keeps only what fits (``received``).
+    count, total = received or (len(frames), sum(len(f) for f in frames))
+    if count > 1 + MAX_ARRAYS:
+        raise ProtocolError(TOO_LARGE, f"message has {count} frames after the envelope, "
+                                       f"limit {1 + MAX_ARRAYS}")
     if total > spec.limits.max_message_bytes:
         raise ProtocolError(TOO_LARGE, f"message is {total} bytes, limit "
                                        f"{spec.limits.max_message_bytes}")
@@ -247,6 +267,7 @@ def _parse(frames: Sequence, spec: ModelSpec, err_ctx: dict) -> Request:
 
     if op == OP_PREDICT:
         params = _predict_params(params, spec)
+        _check_work(descs[0].shape[0], params["steps"], spec)
         _check_token_values(arrays["tokens"], spec)
         mask = arrays["mask"]
         # A bool payload byte other than 0/1 is not a valid bool; refuse it explicitly.
@@ -263,15 +284,19 @@ def _parse(frames: Sequence, spec: ModelSpec, err_ctx: dict) -> Request:
     return Request(op, rid, arrays, params)
 
 
-def parse_request(frames: Sequence, spec: ModelSpec) -> Request:
+def parse_request(frames: Sequence, spec: ModelSpec, received: tuple[int, int] | None = None
+                  ) -> Request:
     """Frames after the envelope (header first) -> Request, or ProtocolError.
+
+    ``received`` = (frames, bytes) the message had when the receiver kept only a prefix
+    of an oversized one; the size limits are checked against these counts.
 
     Checks run in a fixed order (docs/protocol.md): header, id, version, size, op, keys,
     arrays, values, so a reply carries the id and op whenever they were readable.
     """
     ctx: dict = {}
     try:
-        return _parse(frames, spec, ctx)
+        return _parse(frames, spec, ctx, received)
     except ProtocolError as exc:
         exc.request_id = ctx.get("request_id")
         exc.op = ctx.get("op")
