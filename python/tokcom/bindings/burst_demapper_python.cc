@@ -11,7 +11,7 @@
 /* BINDTOOL_GEN_AUTOMATIC(0)                                                       */
 /* BINDTOOL_USE_PYGCCXML(0)                                                        */
 /* BINDTOOL_HEADER_FILE(burst_demapper.h)                                        */
-/* BINDTOOL_HEADER_FILE_HASH(a8c098ce51bbc5b7782ce52403d6337d)                     */
+/* BINDTOOL_HEADER_FILE_HASH(c08c279cf9200c17d70ea57523136937)                     */
 /***********************************************************************************/
 
 #include <pybind11/pybind11.h>

@@ -173,15 +173,16 @@ class ServiceServer:
 
     def _execute(self, req: Request, received: float) -> list:
         if req.op == OP_INFO:
-            return ok_reply_frames(req.op, req.request_id, result=self.spec.info())
+            return ok_reply_frames(req.op, req.request_id, result=self.spec.info(),
+                                   version=req.version)
         if req.op == OP_TOKENIZE:
             tokens = self.engine.tokenize(req.arrays["images"])
             return ok_reply_frames(req.op, req.request_id, [("tokens", "uint16", tokens)],
-                                   {"server_ms": _ms_since(received)})
+                                   {"server_ms": _ms_since(received)}, req.version)
         if req.op == OP_DETOKENIZE:
             images = self.engine.detokenize(req.arrays["tokens"])
             return ok_reply_frames(req.op, req.request_id, [("images", "uint8", images)],
-                                   {"server_ms": _ms_since(received)})
+                                   {"server_ms": _ms_since(received)}, req.version)
         raise AssertionError(f"unhandled op {req.op}")
 
     def _run_predicts(self, pending: list[PendingPredict]) -> None:
@@ -196,7 +197,15 @@ class ServiceServer:
                     labels = np.concatenate([
                         r.arrays["labels"] if "labels" in r.arrays
                         else np.full(r.frames, -1, np.int32) for r in reqs])
-                filled, conf = self.engine.predict(tokens, mask, labels, **reqs[0].params)
+                llrs = None
+                if any("llrs" in r.arrays for r in reqs):  # v2: zeros = no channel info
+                    llrs = np.concatenate([
+                        r.arrays["llrs"] if "llrs" in r.arrays
+                        else np.zeros((r.frames, self.spec.grid_h * self.spec.grid_w,
+                                       self.spec.token_bits), np.float32)
+                        for r in reqs])
+                out = self.engine.predict(tokens, mask, labels, **reqs[0].params, llrs=llrs)
+                filled, conf = out[:2]
             except Exception as exc:  # fail this batch's requests, keep serving
                 log.exception("predict batch of %d frames failed", frames)
                 for p in batch:
@@ -208,12 +217,15 @@ class ServiceServer:
             start = 0
             for p in batch:
                 n = p.request.frames
+                arrays = [("tokens", "uint16", filled[start:start + n]),
+                          ("confidence", "float32", conf[start:start + n])]
+                if len(out) == 4:  # v2 candidates
+                    arrays += [("candidates", "uint16", out[2][start:start + n]),
+                               ("candidate_logp", "float32", out[3][start:start + n])]
                 reply = ok_reply_frames(
-                    OP_PREDICT, p.request.request_id,
-                    [("tokens", "uint16", filled[start:start + n]),
-                     ("confidence", "float32", conf[start:start + n])],
+                    OP_PREDICT, p.request.request_id, arrays,
                     result={"batch_frames": frames, "batch_requests": len(batch),
-                            "server_ms": _ms_since(p.arrived)})
+                            "server_ms": _ms_since(p.arrived)}, version=p.request.version)
                 self._send(p.envelope, reply)
                 start += n
 
