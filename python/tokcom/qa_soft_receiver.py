@@ -27,7 +27,7 @@ from gnuradio.tokcom.soft_receiver import (
     hard_kept,
     make_list_search,
 )
-from gnuradio.tokcom.testing_support import post_and_collect, spec_crc_bits, spec_slots
+from gnuradio.tokcom.testing_support import run_to_done, spec_crc_bits, spec_slots
 
 WIDTH, POLY = CRCS["crc16"]
 Q, B, N, P, K, SEED = 1024, 10, 256, 64, 4, 1
@@ -146,8 +146,8 @@ class qa_soft_receiver(gr_unittest.TestCase):
     def test_depacketizer_places_llrs_of_failed_packets_at_their_positions(self):
         rng = np.random.default_rng(4)
         f = Frame(rng.integers(0, 1024, (16, 16), dtype=np.uint16), 1, 1024, label=2)
-        pkts = post_and_collect(tokcom.token_packetizer(4, "random", 9),
-                                [("in", make_frame_pdu(f))], 64)
+        pkts = run_to_done(tokcom.token_packetizer(4, "random", 9),
+                           [("in", make_frame_pdu(f))], expected=64)
         llr = {p: rng.normal(0, 3, 40).astype(np.float32) for p in (3, 7, 20)}
         crc = {p: rng.normal(0, 3, 16).astype(np.float32) for p in llr}
 
@@ -159,8 +159,8 @@ class qa_soft_receiver(gr_unittest.TestCase):
 
         inputs = [("in", failed(p) if p in llr else pkts[p]) for p in range(64) if p != 50]
         inputs.append(("in", pkts[20]))  # a good copy replaces the failed packet 20
-        blk = tokcom.token_depacketizer(16, 16, 1024, 4, "random", 9, 100.0)
-        out = post_and_collect(blk, inputs + [("flush", pmt.PMT_T)], 1)
+        blk = tokcom.token_depacketizer(16, 16, 1024, 4, "random", 9, 0.0)
+        out = run_to_done(blk, inputs + [("flush", pmt.PMT_T)], expected=1)
         rx = parse_frame_pdu(out[0])
         slots = spec_slots(256, 4, "random", 9)
         want = np.zeros((256, 10), np.float32)
@@ -181,15 +181,15 @@ class qa_soft_receiver(gr_unittest.TestCase):
 
     def test_depacketizer_drops_failed_packets_with_malformed_llrs(self):
         f = Frame(np.zeros((4, 4), np.uint16), 1, 16)
-        pkts = post_and_collect(tokcom.token_packetizer(4, "stride", 0),
-                                [("in", make_frame_pdu(f))], 4)
+        pkts = run_to_done(tokcom.token_packetizer(4, "stride", 0),
+                           [("in", make_frame_pdu(f))], expected=4)
         m = pmt.dict_add(pmt.car(pkts[0]), pmt.intern("crc_ok"), pmt.PMT_F)
         bad = [pmt.dict_add(m, pmt.intern("payload_llrs"), pmt.init_f32vector(3, [0.0] * 3)),
                pmt.dict_add(m, pmt.intern("payload_llrs"), pmt.init_u8vector(16, [0] * 16))]
-        blk = tokcom.token_depacketizer(4, 4, 16, 4, "stride", 0, 100.0)
+        blk = tokcom.token_depacketizer(4, 4, 16, 4, "stride", 0, 0.0)
         inputs = [("in", pmt.cons(b, pmt.cdr(pkts[0]))) for b in bad]
-        out = post_and_collect(blk, inputs + [("in", p) for p in pkts[1:]]
-                               + [("flush", pmt.PMT_T)], 1)
+        out = run_to_done(blk, inputs + [("in", p) for p in pkts[1:]]
+                          + [("flush", pmt.PMT_T)], expected=1)
         self.assertEqual(parse_frame_pdu(out[0]).meta["n_packets_missing"], 1)
         self.assertEqual(blk.packets_malformed(), 2)
 
