@@ -47,7 +47,12 @@ burst_demapper_impl::burst_demapper_impl(digital::constellation_sptr constellati
                                          float quant_scale)
     : gr::block("burst_demapper",
                 gr::io_signature::make(1, 1, sizeof(gr_complex)),
-                gr::io_signature::make(1, 1, quantize ? sizeof(uint8_t) : sizeof(float))),
+                // Quantised: an optional second output carries the same LLRs as floats
+                // (clipped like the float output) for the soft-output decoder of failed
+                // packets (packet_deframer's soft input).
+                quantize
+                    ? gr::io_signature::makev(1, 2, { sizeof(uint8_t), sizeof(float) })
+                    : gr::io_signature::make(1, 1, sizeof(float))),
       d_demap(constellation ? constellation->points() : std::vector<gr_complex>(),
               labelled_bits_per_symbol(constellation, "burst_demapper")),
       d_bps(constellation->bits_per_symbol()),
@@ -157,6 +162,12 @@ int burst_demapper_impl::general_work(int noutput_items,
             for (uint32_t i = 0; i < d_coded_bits; ++i) {
                 const float q = std::round(128.0f + d_quant_scale * d_llr[i]);
                 out[i] = static_cast<uint8_t>(std::clamp(q, 0.0f, 255.0f));
+            }
+            if (output_items.size() > 1) {
+                float* llr = static_cast<float*>(output_items[1]) + produced;
+                for (uint32_t i = 0; i < d_coded_bits; ++i) {
+                    llr[i] = std::clamp(d_llr[i], -MAX_LLR, MAX_LLR);
+                }
             }
         } else {
             float* out = static_cast<float*>(output_items[0]) + produced;

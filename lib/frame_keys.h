@@ -34,6 +34,8 @@ inline const pmt::pmt_t payload_bits = pmt::mp("payload_bits");
 inline const pmt::pmt_t interleaver = pmt::mp("interleaver");
 inline const pmt::pmt_t interleaver_seed = pmt::mp("interleaver_seed");
 inline const pmt::pmt_t crc_ok = pmt::mp("crc_ok");
+inline const pmt::pmt_t payload_llrs = pmt::mp("payload_llrs");
+inline const pmt::pmt_t crc_llrs = pmt::mp("crc_llrs");
 
 // Received-frame keys (depacketizer output).
 inline const pmt::pmt_t mask = pmt::mp("mask");
@@ -43,6 +45,8 @@ inline const pmt::pmt_t n_packets_missing = pmt::mp("n_packets_missing");
 inline const pmt::pmt_t n_duplicates = pmt::mp("n_duplicates");
 inline const pmt::pmt_t n_tokens_masked = pmt::mp("n_tokens_masked");
 inline const pmt::pmt_t reason = pmt::mp("reason");
+inline const pmt::pmt_t llrs = pmt::mp("llrs");
+inline const pmt::pmt_t soft_packets = pmt::mp("soft_packets");
 
 // Message port names.
 inline const pmt::pmt_t port_in = pmt::mp("in");

@@ -10,6 +10,7 @@
 #include "pmt_util.h"
 #include "scrambler.h"
 #include <gnuradio/io_signature.h>
+#include <algorithm>
 
 namespace gr {
 namespace tokcom {
@@ -18,19 +19,25 @@ packet_deframer::sptr packet_deframer::make(uint32_t payload_bits,
                                             uint32_t crc_width,
                                             uint64_t crc_poly,
                                             uint32_t block_bits,
-                                            bool scramble)
+                                            bool scramble,
+                                            const std::vector<int>& soft_polys,
+                                            bool log_map)
 {
     return gnuradio::make_block_sptr<packet_deframer_impl>(
-        payload_bits, crc_width, crc_poly, block_bits, scramble);
+        payload_bits, crc_width, crc_poly, block_bits, scramble, soft_polys, log_map);
 }
 
 packet_deframer_impl::packet_deframer_impl(uint32_t payload_bits,
                                            uint32_t crc_width,
                                            uint64_t crc_poly,
                                            uint32_t block_bits,
-                                           bool scramble)
+                                           bool scramble,
+                                           const std::vector<int>& soft_polys,
+                                           bool log_map)
     : gr::block("packet_deframer",
-                gr::io_signature::make(1, 1, sizeof(uint8_t)),
+                soft_polys.empty()
+                    ? gr::io_signature::make(1, 1, sizeof(uint8_t))
+                    : gr::io_signature::makev(2, 2, { sizeof(uint8_t), sizeof(float) }),
                 gr::io_signature::make(0, 0, 0)),
       d_payload_bits(payload_bits),
       d_block_bits(block_bits ? block_bits : payload_bits + crc_width),
@@ -43,6 +50,16 @@ packet_deframer_impl::packet_deframer_impl(uint32_t payload_bits,
         throw std::invalid_argument(
             "packet_deframer: need payload_bits >= 1 and block_bits >= payload + CRC");
     }
+    if (!soft_polys.empty()) {
+        // Terminated code: K - 1 tail bits, K = the longest generator's length.
+        int k = 0;
+        for (const int g : soft_polys) {
+            k = std::max(k, g > 0 ? 32 - __builtin_clz(static_cast<unsigned>(g)) : 0);
+        }
+        d_soft = std::make_unique<soft_bit_decoder>(
+            soft_polys, payload_bits + crc_width, std::max(k - 1, 0), log_map);
+        d_info_llrs.resize(payload_bits + crc_width);
+    }
     message_port_register_in(keys::port_frames);
     message_port_register_out(keys::port_out);
 }
@@ -50,6 +67,29 @@ packet_deframer_impl::packet_deframer_impl(uint32_t payload_bits,
 void packet_deframer_impl::forecast(int, gr_vector_int& ninput_items_required)
 {
     ninput_items_required[0] = static_cast<int>(d_block_bits);
+    if (d_soft) {
+        ninput_items_required[1] = static_cast<int>(d_soft->coded_bits());
+    }
+}
+
+void packet_deframer_impl::add_soft_fields(const float* coded_llrs, pmt::pmt_t& meta)
+{
+    d_soft->decode(coded_llrs, d_info_llrs.data());
+    // Descramble: where the scrambling bit is 1 the sent bit was flipped, so is its LLR
+    // (the packet's sequence: its position in the burst is its pkt_idx).
+    const uint8_t* seq = d_scramble.size() ? d_scramble.sequence(d_next_idx) : nullptr;
+    for (size_t i = 0; i < d_scramble.size(); ++i) {
+        if (seq[i]) {
+            d_info_llrs[i] = -d_info_llrs[i];
+        }
+    }
+    const auto* l = d_info_llrs.data();
+    meta =
+        pmt::dict_add(meta, keys::payload_llrs, pmt::init_f32vector(d_payload_bits, l));
+    meta = pmt::dict_add(
+        meta,
+        keys::crc_llrs,
+        pmt::init_f32vector(d_info_llrs.size() - d_payload_bits, l + d_payload_bits));
 }
 
 int packet_deframer_impl::general_work(int,
@@ -58,8 +98,12 @@ int packet_deframer_impl::general_work(int,
                                        gr_vector_void_star&)
 {
     const uint8_t* in = static_cast<const uint8_t*>(input_items[0]);
+    const float* llrs = d_soft ? static_cast<const float*>(input_items[1]) : nullptr;
+    const int coded_bits = d_soft ? static_cast<int>(d_soft->coded_bits()) : 0;
     int consumed = 0;
-    while (ninput_items[0] - consumed >= static_cast<int>(d_block_bits)) {
+    int consumed_llrs = 0;
+    while (ninput_items[0] - consumed >= static_cast<int>(d_block_bits) &&
+           (!d_soft || ninput_items[1] - consumed_llrs >= coded_bits)) {
         if (!d_in_frame) {
             // burst_demapper published this before the frame's soft bits, so
             // it is queued by the time the decoded bits get here.
@@ -99,6 +143,9 @@ int packet_deframer_impl::general_work(int,
         pmt::pmt_t meta =
             pmt::dict_add(d_meta, keys::pkt_idx, pmt::from_uint64(d_next_idx));
         meta = pmt::dict_add(meta, keys::crc_ok, pmt::from_bool(ok));
+        if (d_soft && !ok) {
+            add_soft_fields(llrs + consumed_llrs, meta);
+        }
         message_port_pub(
             keys::port_out,
             pmt::cons(meta, pmt::init_u8vector(d_payload.size(), d_payload)));
@@ -107,11 +154,15 @@ int packet_deframer_impl::general_work(int,
             ++d_failed;
         }
         consumed += d_block_bits;
+        consumed_llrs += coded_bits;
         if (++d_next_idx == d_n_packets) {
             d_in_frame = false;
         }
     }
-    consume_each(consumed);
+    consume(0, consumed);
+    if (d_soft) {
+        consume(1, consumed_llrs);
+    }
     return 0;
 }
 

@@ -11,8 +11,10 @@
 #include "bit_crc.h"
 #include "drop_log.h"
 #include "scrambler.h"
+#include "soft_bit_decoder.h"
 #include <gnuradio/tokcom/packet_deframer.h>
 #include <atomic>
+#include <memory>
 
 namespace gr {
 namespace tokcom {
@@ -33,6 +35,11 @@ private:
     uint32_t d_next_idx = 0;
     std::vector<uint8_t> d_payload;
 
+    // Soft output of failed packets (null: no soft input).
+    std::unique_ptr<soft_bit_decoder> d_soft;
+    std::vector<float> d_info_llrs;
+    void add_soft_fields(const float* coded_llrs, pmt::pmt_t& meta);
+
     std::atomic<uint64_t> d_packets_out{ 0 };
     std::atomic<uint64_t> d_failed{ 0 };
     std::atomic<uint64_t> d_frames_in{ 0 };
@@ -43,7 +50,9 @@ public:
                          uint32_t crc_width,
                          uint64_t crc_poly,
                          uint32_t block_bits,
-                         bool scramble);
+                         bool scramble,
+                         const std::vector<int>& soft_polys,
+                         bool log_map);
 
     void forecast(int noutput_items, gr_vector_int& ninput_items_required) override;
     int general_work(int noutput_items,

@@ -168,6 +168,81 @@ void token_depacketizer_impl::open(uint64_t id, const pmt::pmt_t& meta)
     d_frame.mask.assign(n, 1);
     d_frame.state.assign(d_layout.n_packets(), MISSING);
     d_frame.n_ok = d_frame.n_bad = d_frame.n_dup = 0;
+    d_frame.llrs.clear();
+    d_frame.crc_llrs.clear();
+    d_frame.soft.clear();
+    d_frame.crc_width = 0;
+    d_frame.meta = pmt::dict_delete(pmt::dict_delete(d_frame.meta, keys::payload_llrs),
+                                    keys::crc_llrs);
+}
+
+bool token_depacketizer_impl::soft_fields_valid(const pmt::pmt_t& meta,
+                                                uint32_t payload_bits)
+{
+    const pmt::pmt_t pl = pmt::dict_ref(meta, keys::payload_llrs, pmt::PMT_NIL);
+    const pmt::pmt_t cl = pmt::dict_ref(meta, keys::crc_llrs, pmt::PMT_NIL);
+    if (pmt::is_null(pl) && pmt::is_null(cl)) {
+        return true;
+    }
+    return pmt::is_f32vector(pl) && pmt::length(pl) == payload_bits &&
+           pmt::is_f32vector(cl) && pmt::length(cl) <= 64;
+}
+
+void token_depacketizer_impl::store_soft_locked(uint32_t pkt, const pmt::pmt_t& meta)
+{
+    const pmt::pmt_t pl = pmt::dict_ref(meta, keys::payload_llrs, pmt::PMT_NIL);
+    if (pmt::is_null(pl)) {
+        return;
+    }
+    const pmt::pmt_t cl = pmt::dict_ref(meta, keys::crc_llrs, pmt::PMT_NIL);
+    open_frame& f = d_frame;
+    const uint32_t width = static_cast<uint32_t>(pmt::length(cl));
+    if (f.soft.empty()) {
+        f.llrs.assign(static_cast<size_t>(d_layout.n_tokens()) * d_layout.token_bits(),
+                      0.0f);
+        f.crc_width = width;
+        f.crc_llrs.assign(static_cast<size_t>(d_layout.n_packets()) * width, 0.0f);
+        f.soft.assign(d_layout.n_packets(), 0);
+    } else if (width != f.crc_width) {
+        d_logger->warn("packet {}: crc_llrs of {} bits in a frame of {}-bit CRCs; "
+                       "its soft information is ignored",
+                       pkt,
+                       width,
+                       f.crc_width);
+        return;
+    }
+    size_t len = 0;
+    const float* l = pmt::f32vector_elements(pl, len);
+    const uint32_t bits = d_layout.token_bits();
+    for (uint32_t s = 0; s < d_layout.tokens_per_packet(); ++s) {
+        const int32_t pos = d_layout.slot_position(pkt, s);
+        if (pos >= 0) {
+            std::copy(l + s * bits,
+                      l + (s + 1) * bits,
+                      f.llrs.begin() + static_cast<size_t>(pos) * bits);
+        }
+    }
+    const float* c = pmt::f32vector_elements(cl, len);
+    std::copy(c, c + width, f.crc_llrs.begin() + static_cast<size_t>(pkt) * width);
+    f.soft[pkt] = 1;
+}
+
+void token_depacketizer_impl::clear_soft_locked(uint32_t pkt)
+{
+    open_frame& f = d_frame;
+    if (f.soft.empty() || !f.soft[pkt]) {
+        return;
+    }
+    const uint32_t bits = d_layout.token_bits();
+    for (uint32_t s = 0; s < d_layout.tokens_per_packet(); ++s) {
+        const int32_t pos = d_layout.slot_position(pkt, s);
+        if (pos >= 0) {
+            std::fill_n(f.llrs.begin() + static_cast<size_t>(pos) * bits, bits, 0.0f);
+        }
+    }
+    std::fill_n(
+        f.crc_llrs.begin() + static_cast<size_t>(pkt) * f.crc_width, f.crc_width, 0.0f);
+    f.soft[pkt] = 0;
 }
 
 void token_depacketizer_impl::handle_packet(const pmt::pmt_t& msg, bool forced_bad)
@@ -195,6 +270,9 @@ void token_depacketizer_impl::handle_packet(const pmt::pmt_t& msg, bool forced_b
     bool bad = forced_bad || !pmt::to_bool(crc);
     if (!bad && pmt::length(vec) != d_layout.payload_bytes()) {
         return drop("payload length differs from the layout's payload_bytes");
+    }
+    if (bad && !soft_fields_valid(meta, d_layout.payload_bits())) {
+        return drop("payload_llrs / crc_llrs not f32vectors of payload_bits / <= 64");
     }
 
     std::lock_guard<std::mutex> lock(d_mutex);
@@ -237,8 +315,12 @@ void token_depacketizer_impl::handle_packet(const pmt::pmt_t& msg, bool forced_b
             return;
         }
         --d_frame.n_bad;
+        clear_soft_locked(static_cast<uint32_t>(pkt));
     }
     state = bad ? BAD : OK;
+    if (bad) {
+        store_soft_locked(static_cast<uint32_t>(pkt), meta);
+    }
     ++(bad ? d_frame.n_bad : d_frame.n_ok);
     if (d_frame.n_ok + d_frame.n_bad == d_layout.n_packets()) {
         emit_locked("complete");
@@ -268,6 +350,14 @@ void token_depacketizer_impl::emit_locked(const char* reason)
     meta = pmt::dict_add(meta, keys::n_duplicates, pmt::from_uint64(f.n_dup));
     meta = pmt::dict_add(meta, keys::n_tokens_masked, pmt::from_uint64(masked));
     meta = pmt::dict_add(meta, keys::reason, pmt::mp(reason));
+    if (!f.soft.empty()) {
+        meta =
+            pmt::dict_add(meta, keys::llrs, pmt::init_f32vector(f.llrs.size(), f.llrs));
+        meta = pmt::dict_add(
+            meta, keys::crc_llrs, pmt::init_f32vector(f.crc_llrs.size(), f.crc_llrs));
+        meta = pmt::dict_add(
+            meta, keys::soft_packets, pmt::init_u8vector(f.soft.size(), f.soft));
+    }
     message_port_pub(keys::port_out,
                      pmt::cons(meta, pmt::init_u16vector(f.tokens.size(), f.tokens)));
     ++d_frames_out;

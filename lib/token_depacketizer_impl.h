@@ -39,6 +39,12 @@ private:
         uint32_t n_bad = 0;
         uint32_t n_dup = 0;
         clock::time_point last_packet;
+        // Soft information of failed packets (docs/formats.md); empty until the
+        // first packet with payload_llrs arrives.
+        std::vector<float> llrs;     // n_tokens * token_bits
+        std::vector<float> crc_llrs; // n_packets * crc_width
+        std::vector<uint8_t> soft;   // n_packets: 1 = failed, its LLRs are in
+        uint32_t crc_width = 0;
     };
 
     const uint32_t d_grid_h;
@@ -62,6 +68,9 @@ private:
     std::atomic<uint64_t> d_frames_out{ 0 };
 
     void handle_packet(const pmt::pmt_t& msg, bool forced_bad);
+    static bool soft_fields_valid(const pmt::pmt_t& meta, uint32_t payload_bits);
+    void store_soft_locked(uint32_t pkt, const pmt::pmt_t& meta);
+    void clear_soft_locked(uint32_t pkt);
     bool geometry_matches(const pmt::pmt_t& meta) const;
     void drop(const char* why);
     void open(uint64_t id, const pmt::pmt_t& meta);

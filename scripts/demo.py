@@ -7,8 +7,12 @@ the sweep and the tests build) at three Es/N0, in simulation mode (every frame p
 held-out Fashion-MNIST test images -> VQ tokens -> token packets (4 tokens, CRC-16, K=7
 convolutional code, Gray 16-QAM) -> AWGN -> soft Viterbi -> packets that fail their CRC
 become [MASK] -> MaskGIT predicts them, with the class label as side information. Prints
-PER, TER before -> after prediction and PSNR of the VQ-only -> predicted images, writes a
-CSV, a plot and picture grids, and stops the service.
+PER, TER before -> after prediction and PSNR of the VQ-only -> predicted images. The same
+run also feeds the soft receivers (docs/models.md, "Fusion"): tokcom_soft keeps the failed
+packets' bit LLRs (log-MAP BCJR), fuses them with the prior and runs a CRC-aided list
+search; hard_kept uses the failed packets' hard tokens without a model. Writes a CSV, a
+plot and picture grids (grid_*: mask-and-predict, grid_soft_*: soft receiver) and stops
+the service.
 """
 
 import argparse
@@ -30,11 +34,16 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SNRS = "6.8,5.8,5.0"
 
 
-def grid(png_dir: Path, out: Path, rows=6):
+# The demo's predictors: (name, class label as CMI, receiver), all on one channel run.
+PREDICTORS = (("tokcom_cmi", True, "mask"), ("hard_kept", False, "hard_kept"),
+              ("tokcom_soft", True, "soft"))
+
+
+def grid(png_dir: Path, out: Path, rows=6, predictor="tokcom_cmi"):
     """Stacks the first frames' PNGs (original | received | predicted) into one picture."""
     from PIL import Image
 
-    files = sorted(png_dir.glob("frame_*.png"))[:rows]
+    files = sorted(png_dir.glob(f"frame_*_{predictor}.png"))[:rows]
     if not files:
         return None
     pics = [np.asarray(Image.open(f)) for f in files]
@@ -108,7 +117,7 @@ def main(argv=None):
         for esn0 in (float(s) for s in args.snrs.split(",")):
             png_dir = out / f"frames_{esn0:.1f}dB"
             cfg = LoopbackConfig(service=endpoint, esn0_db=esn0, n_frames=args.frames,
-                                 output_dir=str(png_dir))
+                                 output_dir=str(png_dir), predictors=PREDICTORS)
             tb = build_loopback(cfg, link)
             tb.run_to_completion()
             t = tb.evaluator.totals("tokcom_cmi")
@@ -122,7 +131,17 @@ def main(argv=None):
                   f"{t['ter_before']:>8.3f} -> "
                   f"{t['ter_after']:<8.3f}  {t['psnr_received']:>10.2f} -> "
                   f"{t['psnr_predicted']:<8.2f} dB  {t['psnr_lossless']:>6.2f} dB")
+            soft = {p: tb.evaluator.totals(p) for p in ("hard_kept", "tokcom_soft")}
+            print(f"{'':>6} soft receiver: TER after {soft['tokcom_soft']['ter_after']:.3f}, "
+                  f"PSNR {soft['tokcom_soft']['psnr_predicted']:.2f} dB; failed packets' hard "
+                  f"tokens: TER {soft['hard_kept']['ter_after']:.3f}, "
+                  f"PSNR {soft['hard_kept']['psnr_predicted']:.2f} dB")
+            rows[-1].update(ter_after_soft=soft["tokcom_soft"]["ter_after"],
+                            psnr_soft=soft["tokcom_soft"]["psnr_predicted"],
+                            ter_after_hard_kept=soft["hard_kept"]["ter_after"],
+                            psnr_hard_kept=soft["hard_kept"]["psnr_predicted"])
             grid(png_dir, out / f"grid_{esn0:.1f}dB.png")
+            grid(png_dir, out / f"grid_soft_{esn0:.1f}dB.png", predictor="tokcom_soft")
     finally:
         if proc is not None:
             stop_service(proc)

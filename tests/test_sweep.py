@@ -22,7 +22,8 @@ pytestmark = pytest.mark.skipif(not (default_model_dir() / "config.json").exists
                                 reason="the bundled default model is not in this checkout")
 
 MINI = ["--snrs", "5,7", "--images", "8", "--chunk", "4", "--seed", "3", "--no-progress"]
-SCHEMES = {"tokcom_cmi", "tokcom_nocmi", "vq_only", "vq_arq", "jpeg_arq"}
+SCHEMES = {"tokcom_cmi", "tokcom_nocmi", "vq_only", "vq_arq", "jpeg_arq", "hard_kept",
+           "tokcom_soft"}
 
 
 def sweep_command():
@@ -91,6 +92,19 @@ def test_basic_relations(mini):
     # at 40 % loss prediction clearly beats the fill token (at 4 % it need not: see
     # docs/results.md)
     assert float(rows[("tokcom_cmi", 5.0)]["psnr"]) > float(rows[("vq_only", 5.0)]["psnr"]) + 1
+    # the soft receiver keeps what failed packets know: at 40 % loss it beats both
+    for other in ("tokcom_cmi", "hard_kept"):
+        assert float(rows[("tokcom_soft", 5.0)]["ter_after"]) < float(
+            rows[(other, 5.0)]["ter_after"])
+    assert float(rows[("tokcom_soft", 5.0)]["false_accepts"]) <= float(
+        rows[("tokcom_soft", 5.0)]["packets_recovered"])
+
+
+def test_schemes_option_keeps_the_columns_and_only_those_rows(tmp_path, env):
+    rows = run_sweep(tmp_path, "--schemes", "tokcom_cmi,tokcom_soft,hard_kept,vq_only",
+                     "--workers", "1", env=env)
+    assert list(rows[0]) == COLUMNS
+    assert {r["scheme"] for r in rows} == {"tokcom_cmi", "tokcom_soft", "hard_kept", "vq_only"}
 
 
 def test_same_numbers_on_another_cluster_and_service(mini, tmp_path, env):

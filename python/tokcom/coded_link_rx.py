@@ -22,11 +22,16 @@ class coded_link_rx(gr.hier_block2):
     out, with crc_ok = False when its CRC fails; counters: packets_out(), packets_failed().
     scramble (default True) descrambles payload and CRC before the CRC check; it must match
     the transmitter's setting (docs/formats.md).
+
+    soft_output (default False): packets whose CRC fails also carry the posterior LLRs of
+    their payload and CRC bits ("payload_llrs", "crc_llrs"; docs/formats.md), computed by
+    a BCJR decoder (log-MAP, or max-log with log_map=False) from the demapper's float LLRs.
+    Good packets never take that path.
     """
 
     def __init__(self, payload_bits=40, crc="crc16", code="cc_k7", modulation="16qam",
                  guard_symbols=8, noise_var=0.0, quant_scale=DEFAULT_QUANT_SCALE,
-                 scramble=True):
+                 scramble=True, soft_output=False, log_map=True):
         gr.hier_block2.__init__(self, "coded_link_rx",
                                 gr.io_signature(1, 1, gr.sizeof_gr_complex),
                                 gr.io_signature(0, 0, 0))
@@ -53,9 +58,17 @@ class coded_link_rx(gr.hier_block2):
             block_bits = steps  # the decoded tail bits are skipped by the deframer
         else:
             self.decoder = [digital.binary_slicer_fb()]
+        soft_polys = list(self.code.octal_polys) if soft_output and self.code.polys else []
         self.deframer = _cpp.packet_deframer(payload_bits, crc_width, crc_poly, block_bits,
-                                             bool(scramble))
-        self.connect(self, self.demapper, *self.decoder, self.deframer)
+                                             bool(scramble), soft_polys, bool(log_map))
+        self.connect(self, self.demapper, *self.decoder, (self.deframer, 0))
+        if soft_polys:
+            # The deframer reads a packet's LLRs only once the decoder's bits for it are
+            # there; a deep LLR buffer keeps the demapper from stalling on it meanwhile
+            # (with the default 8192 floats, about 66 packets, the link ran 3x slower).
+            self.demapper.set_min_output_buffer(1 if code == "cc_k7" else 0, 1 << 18)
+            # The demapper's float LLRs: its only output for K = 3, its second for K = 7.
+            self.connect((self.demapper, 1 if code == "cc_k7" else 0), (self.deframer, 1))
         self.message_port_register_hier_out("out")
         self.msg_connect(self.demapper, "frames", self.deframer, "frames")
         self.msg_connect(self.deframer, "out", self, "out")

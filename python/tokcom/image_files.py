@@ -58,6 +58,14 @@ def fashion_mnist_test(directory=None):
     return fashion_mnist_split("test", directory)
 
 
+def fashion_mnist_train(directory=None):
+    """The training split (60000 images): for calibration only, never for results."""
+    d = fashion_mnist_dir(directory)
+    images = read_idx(d / "train-images-idx3-ubyte.gz")
+    labels = read_idx(d / "train-labels-idx1-ubyte.gz").astype(int)
+    return images, labels
+
+
 def list_image_files(spec: str) -> list[Path]:
     """A folder (its image files, sorted) or a comma-separated list of files."""
     path = Path(spec)

@@ -31,6 +31,16 @@ class Code:
     name: str
     constraint_length: int  # K; 1 = uncoded
     polys: tuple  # gr-fec cc_encoder polynomials, or octal generators for gr-trellis
+    gr_fec_order: bool = False  # polys in gr-fec's order: the bits of the octal ones reversed
+
+    @property
+    def octal_polys(self) -> tuple:
+        """Generators in the octal convention of gr-trellis' fsm (MSB = current input):
+        cc_k7's [109, 79] is (0o133, 0o171); checked against cc_encoder by qa_soft_receiver."""
+        if not self.gr_fec_order:
+            return tuple(self.polys)
+        k = self.constraint_length
+        return tuple(int(format(g, f"0{k}b")[::-1], 2) for g in self.polys)
 
     @property
     def tail_bits(self) -> int:
@@ -45,7 +55,7 @@ class Code:
 
 CODES = {
     # K=7 [109, 79]: the NASA/CCSDS (171, 133 octal) code in gr-fec's bit order.
-    "cc_k7": Code("cc_k7", 7, (109, 79)),
+    "cc_k7": Code("cc_k7", 7, (109, 79), gr_fec_order=True),
     # K=3 (5, 7 octal): the code of the TokCom paper's public notebook, via gr-trellis.
     "cc_k3": Code("cc_k3", 3, (0o5, 0o7)),
     "none": Code("none", 1, ()),

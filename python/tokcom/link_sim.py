@@ -66,7 +66,7 @@ def packet_pdu(frame_id, pkt_idx, bits):
 
 def run_link(esn0_db, n_packets, code="cc_k7", crc="crc16", modulation="16qam",
              payload_bits=40, seed=0, quant_scale=None, check=True, noise="gaussian",
-             channel_args=None) -> LinkResult:
+             channel_args=None, soft_output=False) -> LinkResult:
     """Sends n_packets random packets (rounded up to whole frames of 64) at esn0_db.
 
     With check=False the received packets are only counted (for the benchmark)."""
@@ -81,6 +81,7 @@ def run_link(esn0_db, n_packets, code="cc_k7", crc="crc16", modulation="16qam",
     tx = coded_link_tx(payload_bits, crc, code, modulation)
     channel = loopback_channel(esn0_db, seed, noise, **(channel_args or {}))
     rx_args = {} if quant_scale is None else {"quant_scale": quant_scale}
+    rx_args["soft_output"] = soft_output
     rx = coded_link_rx(payload_bits, crc, code, modulation, noise_var=10 ** (-esn0_db / 10),
                        **rx_args)
     out = blocks.message_debug(en_uvec=False)

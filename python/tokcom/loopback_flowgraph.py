@@ -35,7 +35,9 @@ class LoopbackConfig:
     images: str = FASHION_MNIST  # or a folder / comma-separated files
     first_image: int = 0  # also the first frame_id
     channel_seed: int = 1
-    # (name, use the class label as CMI): one mask-and-predict block each, same channel.
+    # (name, use the class label as CMI[, receiver]): one mask-and-predict block each, same
+    # channel; receiver "mask" (default), "soft" or "hard_kept" (mask_predict.RECEIVERS).
+    # Any soft receiver turns on the link's soft output of failed packets.
     predictors: tuple = (("tokcom_cmi", True),)
     mode: str = "simulation"  # mask_predict mode: every frame predicted
     steps: int = 0  # MaskGIT steps (0: the service's default)
@@ -70,16 +72,19 @@ class tokcom_loopback(gr.top_block):
         self.tx = coded_link_tx(link.payload_bits, link.crc, link.code, link.modulation,
                                 link.guard_symbols, link.scramble)
         self.channel = loopback_channel(cfg.esn0_db, cfg.channel_seed)
+        receivers = {p[0]: (p[2] if len(p) > 2 else "mask") for p in cfg.predictors}
         self.rx = coded_link_rx(link.payload_bits, link.crc, link.code, link.modulation,
                                 link.guard_symbols, 10 ** (-cfg.esn0_db / 10),
-                                scramble=link.scramble)
+                                scramble=link.scramble,
+                                soft_output=any(r != "mask" for r in receivers.values()))
         self.depacketizer = cpp.token_depacketizer(
             link.grid_h, link.grid_w, link.codebook_size, link.tokens_per_packet,
             link.interleaver, link.interleaver_seed, 500.0)
         self.predictors = {
             name: mask_predict(cfg.service, cfg.mode, use_label, cfg.steps, 0.0,
-                               cfg.predict_seed, 16, cfg.service_timeout_s, 1, name)
-            for name, use_label in cfg.predictors}
+                               cfg.predict_seed, 16, cfg.service_timeout_s, 1, name,
+                               receivers[name], link.crc)
+            for name, use_label, *_ in cfg.predictors}
         self.evaluator = frame_evaluator(cfg.service, cfg.detokenize, cfg.output_dir,
                                          link.channel_uses_per_frame,
                                          timeout_s=cfg.service_timeout_s)

@@ -10,10 +10,23 @@ from gnuradio import gr
 
 from .drop_log import DropLog
 from .frame_pdu import NO_LABEL, Frame, make_frame_pdu, parse_or_drop
+from .link_config import crc_of
 from .service.client import ServiceClient
 from .service.errors import ServiceBusy
+from .soft_receiver import (
+    SOFT_KEYS,
+    SoftPrediction,
+    complete_soft,
+    frame_soft_fields,
+    hard_kept,
+    make_list_search,
+)
 
 MODES = ("realtime", "simulation")
+# "mask": lost tokens are [MASK] (TokCom); "soft": failed packets' bit LLRs fused with the
+# prior + CRC-aided list search; "hard_kept": failed packets' hard tokens, no model.
+RECEIVERS = ("mask", "soft", "hard_kept")
+SOFT_CANDIDATES, SOFT_LIST_SIZE = 8, 64
 
 
 class mask_predict(gr.basic_block):
@@ -32,14 +45,28 @@ class mask_predict(gr.basic_block):
     mode "simulation" (demo, sweep, tests): back-pressure; the block waits for room, so
     every frame is predicted unless the service fails, and results do not depend on the
     machine's load. max_outstanding is the one concurrency bound (the client's).
+
+    receiver (docs/models.md, "Fusion"; python/tokcom/soft_receiver.py): "mask" (default)
+    predicts every lost token from the received ones; "soft" also uses the bit LLRs that
+    failed packets carry (received frame keys llrs / crc_llrs / soft_packets, from Coded
+    Link RX with soft output): predict (protocol v2) fuses them with the prior, then a
+    CRC-aided list search (crc: the link's CRC) tries each failed packet's best candidate
+    tokens and a second prediction counts the packets it recovered as received; meta
+    "soft_recovered" (u8vector, 1 = packet recovered) tells which. "hard_kept" uses the
+    failed packets' hard-decoded tokens as they are and no model. Without soft fields in a
+    frame, "soft" is "mask" and "hard_kept" is the VQ-only fill.
     """
 
     def __init__(self, service="tcp://127.0.0.1:5555", mode="realtime", use_label=True,
                  steps=0, temperature=0.0, seed=0, max_outstanding=16, timeout_s=2.0,
-                 retries=1, name="tokcom_cmi"):
+                 retries=1, name="tokcom_cmi", receiver="mask", crc="crc16"):
         gr.basic_block.__init__(self, name="mask_predict", in_sig=None, out_sig=None)
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+        if receiver not in RECEIVERS:
+            raise ValueError(f"receiver must be one of {RECEIVERS}, got {receiver!r}")
+        self.receiver = receiver
+        self.crc = crc_of(crc)
         self.service, self.mode, self.predictor = service, mode, str(name)
         self.use_label = bool(use_label)
         self.params = dict(steps=int(steps) or None, temperature=float(temperature),
@@ -88,17 +115,27 @@ class mask_predict(gr.basic_block):
         if frame.mask is None:
             frame.mask = np.zeros(frame.tokens.shape, bool)
         label = frame.label if self.use_label else NO_LABEL
+        soft = frame_soft_fields(frame.meta, frame.tokens.size,
+                                 max(1, (frame.codebook_size - 1).bit_length()))
+        for key in SOFT_KEYS:  # the completed frame does not carry them on
+            frame.meta.pop(key, None)
         future = None
+        if self.receiver == "hard_kept":
+            self._work.put((frame, None, time.monotonic(), soft))
+            return
+        extra = {}
+        if self.receiver == "soft" and soft is not None:
+            extra = dict(llrs=soft[0], candidates=SOFT_CANDIDATES)
         try:
             # simulation: wait here for room (back-pressure); realtime: never wait.
             future = self._client.submit_predict(
                 frame.tokens, frame.mask, None if label == NO_LABEL else label,
-                block=self.mode == "simulation", **self.params)
+                block=self.mode == "simulation", **self.params, **extra)
         except ServiceBusy:
             pass
         except Exception as err:  # noqa: BLE001  (client closed or broken: unpredicted)
             self.logger.warn(f"frame {frame.frame_id}: no prediction request ({err})")
-        self._work.put((frame, future, time.monotonic()))
+        self._work.put((frame, future, time.monotonic(), soft if extra else None))
 
     # -- worker thread ------------------------------------------------------------------
 
@@ -115,16 +152,39 @@ class mask_predict(gr.basic_block):
                     if rest is not None:
                         self._finish(rest[0], None, rest[2], "stopped")
                 return
-            frame, future, t0 = item
+            frame, future, t0, soft = item
             status, predicted = "overload", None
+            if self.receiver == "hard_kept":
+                predicted = hard_kept(frame.tokens, frame.mask, None if soft is None
+                                      else soft[0], self.fill_token, frame.codebook_size)
+                self._finish(frame, predicted, t0, "ok")
+                continue
             if future is not None:
                 try:
-                    predicted = future.result().tokens
+                    result = future.result()
+                    predicted = result.tokens
+                    if soft is not None:
+                        predicted = self._list_search(frame, result, soft).tokens
                     status = "ok"
                 except Exception as err:  # noqa: BLE001  (any failure: go on unpredicted)
                     status = "service_error"
                     self.logger.warn(f"frame {frame.frame_id}: prediction failed ({err})")
             self._finish(frame, predicted, t0, status)
+
+    def _list_search(self, frame: Frame, first, soft) -> SoftPrediction:
+        """CRC-aided list search on the first (fused) prediction, then the second."""
+        m = frame.meta
+        search = make_list_search(frame.tokens.shape, frame.codebook_size,
+                                  int(m["tokens_per_packet"]), str(m["interleaver"]),
+                                  int(m["interleaver_seed"]), *self.crc, SOFT_LIST_SIZE)
+        label = frame.label if self.use_label else NO_LABEL
+        out = complete_soft(self._client, frame.tokens, frame.mask,
+                            None if label == NO_LABEL else label, soft, first, search,
+                            **self.params)
+        recovered = np.zeros(soft[2].size, np.uint8)
+        recovered[list(out.accepted)] = 1
+        frame.meta["soft_recovered"] = recovered
+        return out
 
     def _finish(self, frame: Frame, predicted, t0, status):
         if predicted is None:

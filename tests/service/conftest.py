@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+import zmq
 from svc_wire import MAX_MESSAGE_BYTES, MAX_REQUEST_FRAMES, MAX_WORK
 
 from gnuradio.tokcom.service import ServiceClient, ServiceTimeout
@@ -139,3 +140,15 @@ def server(tiny_bundle, tmp_path_factory):
 def client(server):
     with ServiceClient(server.endpoint, timeout=10.0, retries=1) as c:
         yield c
+
+
+@pytest.fixture(scope="module")
+def raw(server):
+    """A raw DEALER socket connected to the shared server (one per test module)."""
+    ctx = zmq.Context()
+    sock = ctx.socket(zmq.DEALER)
+    sock.linger = 0
+    sock.connect(server.endpoint)
+    yield sock
+    sock.close()
+    ctx.term()

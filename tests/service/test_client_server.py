@@ -24,7 +24,7 @@ def test_info_describes_the_model(client):
     assert 0 <= info["fill_token"] < Q
     assert (info["image_height"], info["image_width"], info["image_channels"]) == (*IMAGE, 1)
     assert info["defaults"]["schedule"] in info["schedules"]
-    assert info["versions"] == [1] and info["model_id"]
+    assert info["versions"] == [1, 2] and info["model_id"]
 
 
 def test_tokenize_detokenize_shapes(client):

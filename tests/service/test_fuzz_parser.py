@@ -103,7 +103,8 @@ def test_valid_request_parses_with_defaults():
         "predict", "ok-1", [("tokens", "uint16", tok), ("mask", "bool", tok % 2 == 0)])]
     req = parse_request(frames, SPEC)
     assert req.request_id == "ok-1" and req.frames == 1
-    assert req.params == {"steps": 8, "schedule": "arccos", "temperature": 0.0, "seed": 0}
+    assert req.params == {"steps": 8, "schedule": "arccos", "temperature": 0.0, "seed": 0,
+                          "llr_weight": 1.0, "candidates": 0}
     assert np.array_equal(req.arrays["tokens"], tok)
 
 

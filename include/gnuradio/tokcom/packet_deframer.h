@@ -11,6 +11,7 @@
 #include <gnuradio/block.h>
 #include <gnuradio/tokcom/api.h>
 #include <cstdint>
+#include <vector>
 
 namespace gr {
 namespace tokcom {
@@ -32,6 +33,18 @@ namespace tokcom {
  * the IEEE 802.11 x^7 + x^4 + 1 sequence started pkt_idx mod 127 bits in, as
  * by packet_bits_source with scramble = true) before the CRC check. A setting
  * that differs from the transmitter's fails the CRC of (almost) every packet.
+ *
+ * Soft output for failed packets (soft_polys not empty): a second input takes
+ * the channel LLRs of each packet's coded bits (float, positive = 1, as
+ * burst_demapper writes them; n * (payload + CRC + K - 1) per packet for the
+ * rate-1/n terminated code with generators soft_polys, octal convention, e.g.
+ * {0133, 0171} for gr-fec's [109, 79] K = 7 code, {05, 07} for K = 3). Only for
+ * a packet whose CRC fails, a BCJR decoder (log-MAP, or max-log with
+ * log_map = false; gr-trellis' fsm and siso_algorithm) computes the posterior
+ * LLRs of its payload and CRC bits; they are descrambled (sign flipped where the
+ * scrambling bit is 1) and added to the packet's meta as "payload_llrs"
+ * (f32vector, payload_bits) and "crc_llrs" (f32vector, crc_width), both
+ * positive = 1 (docs/formats.md). Good packets never run the BCJR.
  */
 class TOKCOM_API packet_deframer : virtual public gr::block
 {
@@ -42,7 +55,9 @@ public:
                      uint32_t crc_width = 16,
                      uint64_t crc_poly = 0x1021,
                      uint32_t block_bits = 0,
-                     bool scramble = false);
+                     bool scramble = false,
+                     const std::vector<int>& soft_polys = std::vector<int>(),
+                     bool log_map = true);
 
     virtual uint64_t packets_out() const = 0;
     virtual uint64_t packets_failed() const = 0;

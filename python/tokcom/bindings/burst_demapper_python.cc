@@ -11,7 +11,7 @@
 /* BINDTOOL_GEN_AUTOMATIC(0)                                                       */
 /* BINDTOOL_USE_PYGCCXML(0)                                                        */
 /* BINDTOOL_HEADER_FILE(burst_demapper.h)                                        */
-/* BINDTOOL_HEADER_FILE_HASH(9259dcc76ebfc3f1557b21b52af69a2a)                     */
+/* BINDTOOL_HEADER_FILE_HASH(ffd61326836dd01c5faa8e9bbb5df4d6)                     */
 /***********************************************************************************/
 
 #include <pybind11/pybind11.h>

@@ -11,7 +11,7 @@
 /* BINDTOOL_GEN_AUTOMATIC(0)                                                       */
 /* BINDTOOL_USE_PYGCCXML(0)                                                        */
 /* BINDTOOL_HEADER_FILE(packet_deframer.h)                                        */
-/* BINDTOOL_HEADER_FILE_HASH(0ffebe594c3ebcb8b1b28a7784018c3b)                     */
+/* BINDTOOL_HEADER_FILE_HASH(f2d53f2f35d538de791ecbbfd30576a2)                     */
 /***********************************************************************************/
 
 #include <pybind11/pybind11.h>
@@ -37,6 +37,8 @@ void bind_packet_deframer(py::module& m)
              py::arg("crc_poly") = 0x1021,
              py::arg("block_bits") = 0,
              py::arg("scramble") = false,
+             py::arg("soft_polys") = std::vector<int>(),
+             py::arg("log_map") = true,
              D(packet_deframer, make))
         .def("packets_out", &packet_deframer::packets_out)
         .def("packets_failed", &packet_deframer::packets_failed)

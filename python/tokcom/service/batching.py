@@ -38,7 +38,7 @@ def batch_key(req: Request) -> tuple:
     p = req.params
     if p["temperature"] > 0:
         return ("alone", req.request_id, id(req))
-    return ("argmax", p["steps"], p["schedule"])
+    return ("argmax", p["steps"], p["schedule"], p.get("llr_weight"), p.get("candidates", 0))
 
 
 def plan_batches(pending: list[PendingPredict], max_batch: int) -> list[list[PendingPredict]]:

@@ -69,6 +69,8 @@ class PredictResult(NamedTuple):
     confidence: np.ndarray  # float32, 1.0 at received positions
     batch_frames: int = 1  # frames in the server batch this request ran in (diagnostics)
     server_ms: float = 0.0  # time the request spent in the server, receipt to reply
+    candidates: np.ndarray | None = None  # v2: uint16 (B, h*w, k) best tokens per position
+    candidate_logp: np.ndarray | None = None  # v2: their float32 log-probabilities
 
 
 @dataclass
@@ -201,10 +203,17 @@ class ServiceClient:
 
     def predict(self, tokens, mask, labels=None, *, steps: int | None = None,
                 schedule: str | None = None, temperature: float | None = None,
-                seed: int | None = None, timeout: float | None = None) -> PredictResult:
-        """Fill the masked tokens; None parameters take the server's defaults (``info``)."""
+                seed: int | None = None, timeout: float | None = None, llrs=None,
+                llr_weight: float | None = None,
+                candidates: int | None = None) -> PredictResult:
+        """Fill the masked tokens; None parameters take the server's defaults (``info``).
+
+        llrs ((h*w, b) or (B, h*w, b) float32 bit LLRs, positive = 1), llr_weight and
+        candidates are protocol version 2 (docs/protocol.md); without them the request is
+        a version-1 request."""
         fut = self.submit_predict(tokens, mask, labels, steps=steps, schedule=schedule,
-                                  temperature=temperature, seed=seed, timeout=timeout)
+                                  temperature=temperature, seed=seed, timeout=timeout,
+                                  llrs=llrs, llr_weight=llr_weight, candidates=candidates)
         return self._wait(fut, timeout)
 
     # -- futures ------------------------------------------------------------------------
@@ -237,7 +246,8 @@ class ServiceClient:
     def submit_predict(self, tokens, mask, labels=None, *, steps: int | None = None,
                        schedule: str | None = None, temperature: float | None = None,
                        seed: int | None = None, timeout: float | None = None,
-                       block: bool = True) -> Future:
+                       block: bool = True, llrs=None, llr_weight: float | None = None,
+                       candidates: int | None = None) -> Future:
         """Like :meth:`predict` but returns a Future of :class:`PredictResult`.
 
         With ``block=False`` raises :class:`ServiceBusy` instead of waiting when
@@ -251,15 +261,31 @@ class ServiceClient:
         # Plain Python scalars for JSON (numpy integers are welcome, floats for ints are not).
         params = {k: conv(v) for k, v, conv in (
             ("steps", steps, operator.index), ("schedule", schedule, str),
-            ("temperature", temperature, float), ("seed", seed, operator.index))
+            ("temperature", temperature, float), ("seed", seed, operator.index),
+            ("llr_weight", llr_weight, float), ("candidates", candidates, operator.index))
             if v is not None}
+        if llrs is not None:
+            a = np.asarray(llrs, dtype="<f4")
+            a = a[None] if a.ndim == 2 else a
+            if a.ndim != 3 or a.shape[:2] != (tok.shape[0], tok.shape[1] * tok.shape[2]):
+                raise ValueError(f"llrs must be (h*w, b) or (B, h*w, b), got {a.shape}")
+            arrays.append(("llrs", "float32", np.ascontiguousarray(a)))
+        # Version 2 only when its features are used: version-1 servers keep working.
+        version = 2 if (llrs is not None or "llr_weight" in params
+                        or "candidates" in params) else 1
 
         def decode(result, out):
             t, c = _take(out, "tokens"), _take(out, "confidence")
             n, ms = int(result.get("batch_frames", 1)), float(result.get("server_ms", 0.0))
-            return PredictResult(t[0], c[0], n, ms) if single else PredictResult(t, c, n, ms)
+            cand = lp = None
+            if "candidates" in out:
+                cand, lp = _take(out, "candidates"), _take(out, "candidate_logp")
+            if single:
+                return PredictResult(t[0], c[0], n, ms, None if cand is None else cand[0],
+                                     None if lp is None else lp[0])
+            return PredictResult(t, c, n, ms, cand, lp)
 
-        return self._submit(OP_PREDICT, arrays, params, decode, timeout, block)
+        return self._submit(OP_PREDICT, arrays, params, decode, timeout, block, version)
 
     def close(self, join_timeout: float = 5.0) -> None:
         """Stop the I/O thread; unanswered futures fail with :class:`ClientClosed`."""
@@ -289,7 +315,7 @@ class ServiceClient:
             fut.cancel()
             raise ServiceTimeout("no result from the client I/O thread") from None
 
-    def _submit(self, op, arrays, params, decode, timeout, block) -> Future:
+    def _submit(self, op, arrays, params, decode, timeout, block, version=1) -> Future:
         if self._closed or self._dead:
             raise ClientClosed()
         per_try = self.timeout if timeout is None else float(timeout)
@@ -299,7 +325,7 @@ class ServiceClient:
             raise ServiceBusy("too many outstanding requests")
         rid = f"{self._prefix}-{next(self._counter)}"
         try:
-            frames = [b"", *request_frames(op, rid, arrays, params)]
+            frames = [b"", *request_frames(op, rid, arrays, params, version)]
         except Exception:
             self._slots.release()
             raise

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import json
 import logging
 from pathlib import Path
 
@@ -41,7 +42,8 @@ MAX_CODEBOOK = 2**16  # tokens travel as uint16
 def _mask_predict_defaults() -> dict:
     """Decoding defaults = mask_predict's own keyword defaults (one source of truth)."""
     params = inspect.signature(mask_predict).parameters
-    return {k: params[k].default for k in ("steps", "schedule", "temperature", "seed")}
+    return {k: params[k].default
+            for k in ("steps", "schedule", "temperature", "seed", "llr_weight")}
 
 
 def _digest(paths) -> str:
@@ -101,8 +103,12 @@ class ModelEngine:
         b = load_bundle(d, with_classifier=False)
         files = [d / n for n in ("config.json", "tokenizer.pt", "transformer.pt")]
         mid = model_id or f"{d.name}@{_digest(files)}"
-        # A bundle may record its preferred decoding in notes["decoding"]; CLI wins.
-        merged = {**b.config.notes.get("decoding", {}), **(defaults or {})}
+        # A bundle may record its preferred decoding in notes["decoding"], and a calibration
+        # fitted after training (calibration.json: the LLR weight of the soft receiver,
+        # docs/models.md) outside the digested files; CLI wins.
+        cal_path = d / "calibration.json"
+        cal = json.loads(cal_path.read_text()).get("decoding", {}) if cal_path.exists() else {}
+        merged = {**b.config.notes.get("decoding", {}), **cal, **(defaults or {})}
         log.info("loaded bundle %s (model id %s)", d, mid)
         return cls(b.tokenizer, b.transformer, b.config.geometry, mid, b.config.class_names,
                    device, merged, bf16, b.config.fill_token, precision)
@@ -133,7 +139,8 @@ class ModelEngine:
             image_channels=tcfg.in_channels, default_steps=int(d["steps"]),
             default_schedule=str(d["schedule"]), default_temperature=float(d["temperature"]),
             default_seed=int(d["seed"] or 0), schedules=tuple(SCHEDULES),
-            class_names=self.class_names, fill_token=self.fill_token, limits=limits)
+            class_names=self.class_names, fill_token=self.fill_token, limits=limits,
+            default_llr_weight=float(d["llr_weight"]))
 
     # -- operations ---------------------------------------------------------------------
 
@@ -157,14 +164,29 @@ class ModelEngine:
         return u8.permute(0, 2, 3, 1).contiguous().numpy()
 
     def predict(self, tokens: np.ndarray, mask: np.ndarray, labels: np.ndarray | None,
-                steps: int, schedule: str, temperature: float, seed: int):
-        """-> (uint16 tokens (B, h, w), float32 confidence (B, h, w))."""
+                steps: int, schedule: str, temperature: float, seed: int,
+                llrs: np.ndarray | None = None, llr_weight: float | None = None,
+                candidates: int = 0):
+        """-> (uint16 tokens (B, h, w), float32 confidence (B, h, w)); with candidates = k
+        > 0 also uint16 (B, h*w, k) candidate tokens and float32 log-probs (protocol v2).
+
+        llrs: None or float32 (B, h*w, b) bit LLRs fused at masked positions
+        (models/decoding.py); llr_weight None = the calibrated default."""
         t = torch.from_numpy(tokens.astype(np.int64))
         m = torch.from_numpy(np.array(mask, dtype=np.bool_))
         lab = None if labels is None else torch.from_numpy(labels.astype(np.int64))
         with torch.inference_mode(), torch.autocast(self.device.type, dtype=torch.bfloat16,
                                                      enabled=self.bf16):
-            filled, conf = mask_predict(self._fast, t, m, lab, steps=steps,
-                                        schedule=schedule, temperature=temperature, seed=seed)
-        return (filled.cpu().numpy().astype(np.uint16),
-                conf.cpu().numpy().astype(np.float32, copy=False))
+            out = mask_predict(self._fast, t, m, lab, steps=steps, schedule=schedule,
+                               temperature=temperature, seed=seed,
+                               bit_llrs=None if llrs is None else torch.from_numpy(
+                                   np.array(llrs, dtype=np.float32)),
+                               llr_weight=(self.defaults["llr_weight"] if llr_weight is None
+                                           else llr_weight),
+                               candidates=candidates)
+        res = (out[0].cpu().numpy().astype(np.uint16),
+               out[1].cpu().numpy().astype(np.float32, copy=False))
+        if candidates > 0:
+            res += (out[2].cpu().numpy().astype(np.uint16),
+                    out[3].cpu().numpy().astype(np.float32, copy=False))
+        return res

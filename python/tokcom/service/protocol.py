@@ -1,4 +1,8 @@
-"""Wire format of the TokCom model service, protocol version 1 (spec: docs/protocol.md).
+"""Wire format of the TokCom model service, protocol versions 1 and 2 (spec: docs/protocol.md).
+
+Version 2 adds optional channel information to ``predict`` (per-position bit LLRs, an
+LLR weight, top-k candidates in the reply); every version-1 request is valid and means
+the same under version 2, and a reply carries the version of its request.
 
 A message is ``[header, payload 0, ..., payload n-1]`` after the ZMQ envelope: the header
 is a UTF-8 JSON object, each payload frame is one array in C order, little-endian, whose
@@ -20,8 +24,8 @@ import numpy as np
 
 from .errors import ProtocolError
 
-PROTOCOL_VERSION = 1
-SUPPORTED_VERSIONS = (1,)
+PROTOCOL_VERSION = 2
+SUPPORTED_VERSIONS = (1, 2)
 
 OP_INFO = "info"
 OP_TOKENIZE = "tokenize"
@@ -174,18 +178,20 @@ def encode_arrays(arrays: Sequence[tuple[str, str, np.ndarray]]) -> tuple[list[d
     return descs, frames
 
 
-def request_frames(op: str, request_id: str, arrays=(), params: dict | None = None) -> list:
+def request_frames(op: str, request_id: str, arrays=(), params: dict | None = None,
+                   version: int = PROTOCOL_VERSION) -> list:
     """Header + payload frames of a request (the caller adds the empty delimiter)."""
     descs, payloads = encode_arrays(arrays)
-    header = {"version": PROTOCOL_VERSION, "op": op, "id": request_id, "arrays": descs}
+    header = {"version": version, "op": op, "id": request_id, "arrays": descs}
     if params:
         header["params"] = params
     return [encode_header(header), *payloads]
 
 
-def ok_reply_frames(op: str, request_id: str, arrays=(), result: dict | None = None) -> list:
+def ok_reply_frames(op: str, request_id: str, arrays=(), result: dict | None = None,
+                    version: int = PROTOCOL_VERSION) -> list:
     descs, payloads = encode_arrays(arrays)
-    header = {"version": PROTOCOL_VERSION, "op": op, "id": request_id, "status": STATUS_OK,
+    header = {"version": version, "op": op, "id": request_id, "status": STATUS_OK,
               "arrays": descs, "result": result or {}}
     return [encode_header(header), *payloads]
 
@@ -195,6 +201,9 @@ def error_reply_frames(err: ProtocolError) -> list:
     error = {"code": err.code, "message": err.message[:500]}
     if err.code == UNSUPPORTED_VERSION:
         error["supported_versions"] = list(SUPPORTED_VERSIONS)
-    header = {"version": PROTOCOL_VERSION, "op": err.op, "id": err.request_id,
+    # The request's version when it was readable and supported, else the lowest one, which
+    # every client speaks.
+    version = getattr(err, "version", None) or SUPPORTED_VERSIONS[0]
+    header = {"version": version, "op": err.op, "id": err.request_id,
               "status": STATUS_ERROR, "error": error}
     return [encode_header(header)]

@@ -255,15 +255,16 @@ class ServiceServer:
 
     def _execute(self, req: Request, arrived: float) -> list:
         if req.op == OP_INFO:
-            return ok_reply_frames(req.op, req.request_id, result=self.spec.info())
+            return ok_reply_frames(req.op, req.request_id, result=self.spec.info(),
+                                   version=req.version)
         if req.op == OP_TOKENIZE:
             tokens = self.engine.tokenize(req.arrays["images"])
             return ok_reply_frames(req.op, req.request_id, [("tokens", "uint16", tokens)],
-                                   {"server_ms": _ms_since(arrived)})
+                                   {"server_ms": _ms_since(arrived)}, req.version)
         if req.op == OP_DETOKENIZE:
             images = self.engine.detokenize(req.arrays["tokens"])
             return ok_reply_frames(req.op, req.request_id, [("images", "uint8", images)],
-                                   {"server_ms": _ms_since(arrived)})
+                                   {"server_ms": _ms_since(arrived)}, req.version)
         raise AssertionError(f"unhandled op {req.op}")
 
     def _dispatch(self) -> None:
@@ -283,13 +284,17 @@ class ServiceServer:
             for p in batch:
                 n = p.request.frames
                 if error is None:
-                    filled, conf = result
+                    filled, conf = result[:2]
+                    arrays = [("tokens", "uint16", filled[start:start + n]),
+                              ("confidence", "float32", conf[start:start + n])]
+                    if len(result) == 4:  # v2 candidates
+                        arrays += [("candidates", "uint16", result[2][start:start + n]),
+                                   ("candidate_logp", "float32", result[3][start:start + n])]
                     reply = ok_reply_frames(
-                        OP_PREDICT, p.request.request_id,
-                        [("tokens", "uint16", filled[start:start + n]),
-                         ("confidence", "float32", conf[start:start + n])],
+                        OP_PREDICT, p.request.request_id, arrays,
                         result={"batch_frames": frames, "batch_requests": len(batch),
-                                "server_ms": _ms_since(p.arrived)})
+                                "server_ms": _ms_since(p.arrived)},
+                        version=p.request.version)
                 else:
                     reply = None
                     err = ProtocolError(INTERNAL, f"{type(error).__name__}: {error}",

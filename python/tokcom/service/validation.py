@@ -37,6 +37,8 @@ from .protocol import (
 
 REQUEST_KEYS = frozenset({"version", "op", "id", "arrays", "params"})
 PREDICT_PARAMS = frozenset({"steps", "schedule", "temperature", "seed"})
+PREDICT_PARAMS_V2 = frozenset({"llr_weight", "candidates"})  # version 2 only
+MAX_LLR_WEIGHT = 100.0
 MAX_SEED = 2**63 - 1
 
 
@@ -51,12 +53,14 @@ class Limits:
     max_work: int = 65536
     # bytes of requests one connection may have waiting for replies
     max_queued_bytes: int = 32 * 1024 * 1024
+    max_candidates: int = 16  # top-k candidates per position in a v2 predict reply
 
     def to_json(self) -> dict:
         return {"max_request_frames": self.max_request_frames,
                 "max_message_bytes": self.max_message_bytes, "max_steps": self.max_steps,
                 "max_temperature": self.max_temperature, "max_work": self.max_work,
-                "max_queued_bytes": self.max_queued_bytes}
+                "max_queued_bytes": self.max_queued_bytes,
+                "max_candidates": self.max_candidates}
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,11 @@ class ModelSpec:
     class_names: tuple[str, ...] = ()
     fill_token: int = 0  # what the "VQ-only" baseline puts at lost positions
     limits: Limits = field(default_factory=Limits)
+    default_llr_weight: float = 1.0  # v2: weight of channel LLRs in the fusion
+
+    @property
+    def token_bits(self) -> int:
+        return max(1, (self.codebook_size - 1).bit_length())
 
     def info(self) -> dict:
         return {
@@ -88,7 +97,8 @@ class ModelSpec:
             "class_names": list(self.class_names), "image_height": self.image_height,
             "image_width": self.image_width, "image_channels": self.image_channels,
             "defaults": {"steps": self.default_steps, "schedule": self.default_schedule,
-                         "temperature": self.default_temperature, "seed": self.default_seed},
+                         "temperature": self.default_temperature, "seed": self.default_seed,
+                         "llr_weight": self.default_llr_weight},
             "schedules": list(self.schedules), "limits": self.limits.to_json(),
             "versions": list(SUPPORTED_VERSIONS),
         }
@@ -100,6 +110,7 @@ class Request:
     request_id: str
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
     params: dict = field(default_factory=dict)
+    version: int = PROTOCOL_VERSION
 
     @property
     def frames(self) -> int:
@@ -115,7 +126,9 @@ def _bad(message: str) -> ProtocolError:
 def _check_names(descs: Sequence[ArrayDesc], required: tuple[str, ...],
                  optional: tuple[str, ...] = ()) -> None:
     names = tuple(d.name for d in descs)
-    allowed = [required + optional[:k] for k in range(len(optional) + 1)]
+    # Optional arrays: any of them, in the listed order.
+    allowed = [required + tuple(o for i, o in enumerate(optional) if (m >> i) & 1)
+               for m in range(1 << len(optional))]
     if names not in allowed:
         want = " or ".join(str(list(a)) for a in allowed)
         raise _bad(f"arrays must be {want} in this order, got {list(names)}")
@@ -166,23 +179,29 @@ def _validate_detokenize(descs, spec: ModelSpec) -> None:
 
 
 def _validate_predict(descs, spec: ModelSpec) -> None:
-    _check_names(descs, ("tokens", "mask"), ("labels",))
+    _check_names(descs, ("tokens", "mask"), ("labels", "llrs"))
     b = _check_tokens_desc(descs[0], spec)
     m = descs[1]
     if m.dtype not in ("uint8", "bool"):
         raise _bad(f"mask: dtype must be uint8 or bool, got {m.dtype}")
     if m.shape != descs[0].shape:
         raise _bad(f"mask: shape {list(m.shape)} != tokens shape {list(descs[0].shape)}")
-    if len(descs) == 3:
-        lab = descs[2]
-        if lab.dtype != "int32":
-            raise _bad(f"labels: dtype must be int32, got {lab.dtype}")
-        if lab.shape != (b,):
-            raise _bad(f"labels: shape must be [{b}], got {list(lab.shape)}")
+    for d in descs[2:]:
+        if d.name == "labels":
+            if d.dtype != "int32":
+                raise _bad(f"labels: dtype must be int32, got {d.dtype}")
+            if d.shape != (b,):
+                raise _bad(f"labels: shape must be [{b}], got {list(d.shape)}")
+        else:
+            want = (b, spec.grid_h * spec.grid_w, spec.token_bits)
+            if d.dtype != "float32":
+                raise _bad(f"llrs: dtype must be float32, got {d.dtype}")
+            if d.shape != want:
+                raise _bad(f"llrs: shape must be {list(want)}, got {list(d.shape)}")
 
 
-def _predict_params(params: dict, spec: ModelSpec) -> dict:
-    unknown = set(params) - PREDICT_PARAMS
+def _predict_params(params: dict, spec: ModelSpec, version: int = 1) -> dict:
+    unknown = set(params) - PREDICT_PARAMS - (PREDICT_PARAMS_V2 if version >= 2 else set())
     if unknown:
         raise _bad(f"unknown params {sorted(unknown)}; allowed {sorted(PREDICT_PARAMS)}")
     lim = spec.limits
@@ -201,7 +220,22 @@ def _predict_params(params: dict, spec: ModelSpec) -> dict:
     seed = params.get("seed", spec.default_seed)
     if not is_int(seed) or not 0 <= seed <= MAX_SEED:
         raise _bad(f"params.seed must be an integer in [0, 2^63-1], got {seed!r}")
-    return {"steps": steps, "schedule": schedule, "temperature": float(temp), "seed": seed}
+    # Version 1 requests run with the version-2 defaults (no LLRs: the same prediction),
+    # so they can share a batch with version-2 requests.
+    out = {"steps": steps, "schedule": schedule, "temperature": float(temp), "seed": seed,
+           "llr_weight": float(spec.default_llr_weight), "candidates": 0}
+    if version >= 2:
+        weight = params.get("llr_weight", spec.default_llr_weight)
+        if (not (is_int(weight) or isinstance(weight, float))
+                or not 0 <= weight <= MAX_LLR_WEIGHT or not math.isfinite(weight)):
+            raise _bad(f"params.llr_weight must be a number in [0, {MAX_LLR_WEIGHT}], "
+                       f"got {weight!r}")
+        k = params.get("candidates", 0)
+        if not is_int(k) or not 0 <= k <= lim.max_candidates:
+            raise _bad(f"params.candidates must be an integer in [0, {lim.max_candidates}], "
+                       f"got {k!r}")
+        out.update(llr_weight=float(weight), candidates=k)
+    return out
 
 
 def _check_work(frames: int, steps: int, spec: ModelSpec) -> None:
@@ -232,6 +266,7 @@ def _parse(frames: Sequence, spec: ModelSpec, err_ctx: dict, received: tuple | N
         raise _bad(f"'version' must be an integer (this server speaks {PROTOCOL_VERSION})")
     if version not in SUPPORTED_VERSIONS:
         raise ProtocolError(UNSUPPORTED_VERSION, f"protocol version {version} is not supported")
+    err_ctx["version"] = version
 
     # The server counts while receiving and keeps only what fits (``received``).
     count, total = received or (len(frames), sum(len(f) for f in frames))
@@ -266,7 +301,9 @@ def _parse(frames: Sequence, spec: ModelSpec, err_ctx: dict, received: tuple | N
     arrays = decode_arrays(descs, frames[1:])
 
     if op == OP_PREDICT:
-        params = _predict_params(params, spec)
+        if version < 2 and "llrs" in arrays:
+            raise _bad("array 'llrs' needs protocol version 2")
+        params = _predict_params(params, spec, version)
         _check_work(descs[0].shape[0], params["steps"], spec)
         _check_token_values(arrays["tokens"], spec)
         mask = arrays["mask"]
@@ -277,11 +314,14 @@ def _parse(frames: Sequence, spec: ModelSpec, err_ctx: dict, received: tuple | N
         labels = arrays.get("labels")
         if labels is not None and (labels.min() < -1 or labels.max() >= spec.num_classes):
             raise _bad(f"labels must be -1 (none) or in [0, {spec.num_classes})")
+        llrs = arrays.get("llrs")
+        if llrs is not None and not np.isfinite(llrs).all():
+            raise _bad("llrs must be finite")
     elif params:
         raise _bad(f"op {op!r} takes no params")
     elif op == OP_DETOKENIZE:
         _check_token_values(arrays["tokens"], spec)
-    return Request(op, rid, arrays, params)
+    return Request(op, rid, arrays, params, version)
 
 
 def parse_request(frames: Sequence, spec: ModelSpec, received: tuple[int, int] | None = None
@@ -300,4 +340,5 @@ def parse_request(frames: Sequence, spec: ModelSpec, received: tuple[int, int] |
     except ProtocolError as exc:
         exc.request_id = ctx.get("request_id")
         exc.op = ctx.get("op")
+        exc.version = ctx.get("version")
         raise

@@ -94,4 +94,11 @@ class PredictWorker:
             labels = np.concatenate([
                 r.arrays["labels"] if "labels" in r.arrays
                 else np.full(r.frames, -1, np.int32) for r in reqs])
-        return self.engine.predict(tokens, mask, labels, **reqs[0].params)
+        llrs = None
+        given = [r.arrays["llrs"] for r in reqs if "llrs" in r.arrays]
+        if given:  # protocol v2; a request without LLRs shares the batch with zeros
+            shape = given[0].shape[1:]
+            llrs = np.concatenate([
+                r.arrays["llrs"] if "llrs" in r.arrays
+                else np.zeros((r.frames, *shape), np.float32) for r in reqs])
+        return self.engine.predict(tokens, mask, labels, **reqs[0].params, llrs=llrs)

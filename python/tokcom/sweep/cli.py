@@ -44,7 +44,8 @@ def parse_snrs(text: str) -> list[float]:
     return sorted(values)
 
 
-def make_tasks(snrs, n_images, chunk, seed, service, steps) -> list[PointTask]:
+def make_tasks(snrs, n_images, chunk, seed, service, steps,
+               schemes=SCHEMES) -> list[PointTask]:
     tasks = []
     for esn0 in snrs:
         for c, first in enumerate(range(0, n_images, chunk)):
@@ -52,7 +53,7 @@ def make_tasks(snrs, n_images, chunk, seed, service, steps) -> list[PointTask]:
             ss = np.random.SeedSequence([seed, int(round(esn0 * 1000)) + 100_000, c])
             channel_seed, arq_seed = (int(v % 2**31) for v in ss.generate_state(2))
             tasks.append(PointTask(esn0, first, min(chunk, n_images - first), channel_seed,
-                                   arq_seed, service, steps))
+                                   arq_seed, service, steps, schemes=tuple(schemes)))
     return tasks
 
 
@@ -110,7 +111,7 @@ def add_classifier_metric(by_snr: dict, model_dir) -> bool:
         return False
     for r in by_snr.values():
         labels = torch.as_tensor(r["label"])
-        for scheme in SCHEMES:
+        for scheme in (s for s in SCHEMES if s in r["images"]):
             x = to_model_input(torch.as_tensor(r["images"][scheme]), bundle.config.geometry)
             r[f"{scheme}_class_ok"] = classifier_correct(bundle.classifier, x, labels).numpy()
     return True
@@ -137,8 +138,15 @@ def parse_args(argv):
                    "(default: lowest, middle, highest)")
     p.add_argument("--results-doc", default=None, help="a Markdown file whose table between "
                    f"'{TABLE_BEGIN}' and '{TABLE_END}' is replaced by this run's")
+    p.add_argument("--schemes", default=",".join(SCHEMES),
+                   help="comma-separated schemes to compute and report")
     p.add_argument("--no-progress", action="store_true")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    args.schemes = [s.strip() for s in args.schemes.split(",") if s.strip()]
+    unknown = set(args.schemes) - set(SCHEMES)
+    if unknown or not args.schemes:
+        p.error(f"unknown schemes {sorted(unknown)}; choose from {', '.join(SCHEMES)}")
+    return args
 
 
 def main(argv=None) -> int:
@@ -163,7 +171,8 @@ def main(argv=None) -> int:
     log.info(f"model {info['model_id']}, service {service}; {len(snrs)} Es/N0 x "
              f"{args.images} images")
     try:
-        tasks = make_tasks(snrs, args.images, args.chunk, args.seed, service, args.steps)
+        tasks = make_tasks(snrs, args.images, args.chunk, args.seed, service, args.steps,
+                           args.schemes)
         results = run_tasks(tasks, args.workers, args.scheduler, not args.no_progress)
     finally:
         if proc is not None:
@@ -171,7 +180,8 @@ def main(argv=None) -> int:
     by_snr = {s: merge([r for t, r in zip(tasks, results, strict=True) if t.esn0_db == s])
               for s in snrs}
     add_classifier_metric(by_snr, args.model)
-    rows = [row for s in snrs for row in summary.rows_for_point(s, by_snr[s])]
+    rows = [row for s in snrs
+            for row in summary.rows_for_point(s, by_snr[s], schemes=args.schemes)]
     summary.write_csv(rows, out / "sweep.csv")
     saved = summary.read_csv(out / "sweep.csv")  # table and figure show the CSV's values
     table = summary.markdown_table(saved)

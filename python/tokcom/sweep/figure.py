@@ -14,13 +14,16 @@ STYLE = {  # scheme -> (label, line style)
     "vq_only": ("VQ only (no prediction)", dict(marker="v", color="C0", ls=":")),
     "vq_arq": ("VQ + ARQ", dict(marker="^", color="C2", ls="-.")),
     "jpeg_arq": ("JPEG + ARQ (same bits)", dict(marker="d", color="C7", ls="-.")),
+    "hard_kept": ("failed packets' hard tokens", dict(marker="x", color="C5", ls=":")),
+    "tokcom_soft": ("soft receiver (fusion + CRC list, CMI)", dict(marker="*", color="C4")),
 }
 PANELS = [  # (column, y label, schemes, log y)
     ("tce", "TCE (tokens / channel use / bit)", ("tokcom_cmi", "vq_only", "vq_arq"), False),
     ("class_acc", "classifier accuracy (semantic)", tuple(STYLE), False),
     ("psnr", "PSNR (dB)", tuple(STYLE), False),
     ("ssim", "SSIM", tuple(STYLE), False),
-    ("ter_after", "TER", ("tokcom_cmi", "tokcom_nocmi", "vq_only", "vq_arq"), True),
+    ("ter_after", "TER", ("tokcom_cmi", "tokcom_nocmi", "vq_only", "vq_arq", "hard_kept",
+                          "tokcom_soft"), True),
     ("transmissions", "transmissions per packet T", ("vq_arq", "jpeg_arq"), False),
 ]
 
@@ -45,8 +48,8 @@ def fig4(rows, path, title=""):
             y_plot = np.where(y > 0, y, np.nan) if log else y
             ax.errorbar(x, y_plot, yerr=None if np.all(np.isnan(ci)) else ci, label=label,
                         capsize=2, ms=4, **style)
-        if col == "ter_after":
-            s = _series(rows, "vq_only", "per")
+        s = _series(rows, rows[0]["scheme"], "per") if col == "ter_after" else None
+        if s is not None:
             ax.plot(s[0], s[1], "k:", lw=1, label="PER")
         ax.set_xlabel("Es/N0 (dB)")
         ax.set_ylabel(ylabel)
@@ -63,7 +66,7 @@ def fig4(rows, path, title=""):
 
 def image_grid(images: dict, esn0_db: float, path, rows=6):
     """Columns: original and each scheme's reconstruction, for the first `rows` images."""
-    cols = ["original", *STYLE]
+    cols = ["original", *(k for k in STYLE if k in images)]
     fig, axes = plt.subplots(rows, len(cols), figsize=(1.3 * len(cols), 1.3 * rows + 0.6))
     for c, name in enumerate(cols):
         for r in range(rows):

@@ -14,11 +14,14 @@ from ..frame_quality import tce
 from .point import SCHEMES
 
 Z95 = 1.96
-TOKEN_SCHEMES = ("tokcom_cmi", "tokcom_nocmi", "vq_only", "vq_arq")
+TOKEN_SCHEMES = ("tokcom_cmi", "tokcom_nocmi", "vq_only", "vq_arq", "hard_kept", "tokcom_soft")
 COLUMNS = ["scheme", "esn0_db", "images", "packets", "per", "per_lo", "per_hi",
            "transmissions", "transmissions_ci", "channel_uses", "bpp", "tce", "tce_lo",
            "tce_hi", "ter_before", "ter_before_ci", "ter_after", "ter_after_ci",
-           "psnr", "psnr_ci", "ssim", "ssim_ci", "class_acc", "class_acc_ci"]
+           "psnr", "psnr_ci", "ssim", "ssim_ci", "class_acc", "class_acc_ci",
+           # tokcom_soft: failed packets the CRC-aided list search recovered, and how many
+           # of those were wrong (false accepts); totals over the point's images
+           "packets_recovered", "false_accepts"]
 
 
 def mean_ci(x) -> tuple[float, float]:
@@ -51,8 +54,9 @@ def ratio_ci(num, den) -> tuple[float, float]:
     return float(r), float(Z95 * se)
 
 
-def rows_for_point(esn0_db: float, r: dict) -> list[dict]:
-    """Rows of all schemes for one Es/N0 (r: the per-image records, concatenated)."""
+def rows_for_point(esn0_db: float, r: dict, schemes=SCHEMES) -> list[dict]:
+    """Rows of the schemes for one Es/N0 (r: the per-image records, concatenated);
+    schemes not computed for the point are left out."""
     n = len(r["image_index"])
     packets = r["packets"]
     n_tokens = r["n_tokens"]
@@ -66,7 +70,7 @@ def rows_for_point(esn0_db: float, r: dict) -> list[dict]:
             "per_hi": per_hi}
     ter_before = mean_ci(r["vq_only_ter"])
     rows = []
-    for scheme in SCHEMES:
+    for scheme in (s for s in SCHEMES if s in schemes and f"{s}_psnr" in r):
         row = dict.fromkeys(COLUMNS, math.nan) | base | {"scheme": scheme}
         sent = r["jpeg_packets"] if scheme == "jpeg_arq" else r["packets"]
         if scheme in ("vq_arq", "jpeg_arq"):
@@ -92,6 +96,9 @@ def rows_for_point(esn0_db: float, r: dict) -> list[dict]:
         row["ssim"], row["ssim_ci"] = mean_ci(r[f"{scheme}_ssim"])
         if f"{scheme}_class_ok" in r:
             row["class_acc"], row["class_acc_ci"] = mean_ci(r[f"{scheme}_class_ok"])
+        if scheme == "tokcom_soft":
+            row["packets_recovered"] = float(r["soft_packets_recovered"].sum())
+            row["false_accepts"] = float(r["soft_false_accepts"].sum())
         rows.append(row)
     return rows
 
