@@ -24,6 +24,7 @@ if _HAVE_BINDINGS:
 from .frame_metrics import frame_metrics  # noqa: F401
 from .frame_pdu import Frame, make_frame_pdu, parse_frame_pdu  # noqa: F401
 from .image_token_source import image_token_source  # noqa: F401
+from . import labeling  # noqa: F401  (token labelings for the semantic mapper)
 from .mask_predict_sink import mask_predict_sink  # noqa: F401
 from .packet_loss import packet_loss  # noqa: F401
 from .random_frame_source import random_frame_source  # noqa: F401

@@ -28,6 +28,9 @@ void bind_packet_bits_source(py::module& m);
 void bind_burst_mapper(py::module& m);
 void bind_burst_demapper(py::module& m);
 void bind_packet_deframer(py::module& m);
+void bind_token_labeling(py::module& m);
+void bind_semantic_mapper(py::module& m);
+void bind_semantic_demapper(py::module& m);
 // ) END BINDING_FUNCTION_PROTOTYPES
 
 
@@ -65,5 +68,8 @@ PYBIND11_MODULE(tokcom_python, m)
     bind_burst_mapper(m);
     bind_burst_demapper(m);
     bind_packet_deframer(m);
+    bind_token_labeling(m);
+    bind_semantic_mapper(m);
+    bind_semantic_demapper(m);
     // ) END BINDING_FUNCTION_CALLS
 }
