@@ -1,0 +1,292 @@
+"""Uncoded sweep schemes: token errors reach the image (docs/mapper.md).
+
+Gray 16-QAM, no channel code, no CRC, hard decisions; no packet is ever masked, so a
+wrong bit makes a wrong token. The three labelings π (token -> label) differ only in which
+wrong token a bit error produces:
+
+* uncoded_natural: label = token index;
+* uncoded_random: a seeded random π (labeling.random_labels, seed RANDOM_LABEL_SEED);
+* uncoded_semantic: the bundle's designed π (tokcom-design-labels);
+* uncoded_semantic_predict (hybrid): uncoded_semantic, but tokens whose demapper margin is
+  low (P(all 10 bits right) < MARGIN_THRESHOLD from the max-log LLRs) are masked and
+  predicted by MaskGIT with the class label (CMI), like TokCom's lost packets.
+
+One flowgraph per (Es/N0, chunk of test images): image token source -> semantic mapper ->
+token packetizer -> coded link TX (crc none, code none) -> loopback channel -> coded link
+RX -> token depacketizer -> semantic demapper, one branch per labeling, every branch with
+the same noise seed (paired comparison). Torch-free, like point.py.
+"""
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pmt
+from gnuradio import blocks, gr
+
+from .. import tokcom_python as cpp
+from ..coded_link_rx import coded_link_rx
+from ..coded_link_tx import coded_link_tx
+from ..frame_pdu import parse_frame_pdu
+from ..frame_quality import image_quality, tce, token_error_rates
+from ..image_token_source import FASHION_MNIST, image_token_source
+from ..link_config import make_constellation
+from ..link_sim import PACKETS_PER_FRAME
+from ..loopback_channel import loopback_channel
+from ..service.client import ServiceClient
+from . import summary
+from .point import GUARD, PAYLOAD_BITS, TOKENS_PER_PACKET
+
+LABELINGS = ("natural", "random", "semantic")
+HYBRID = "uncoded_semantic_predict"
+SCHEMES = tuple(f"uncoded_{name}" for name in LABELINGS) + (HYBRID,)
+RANDOM_LABEL_SEED = 1
+MARGIN_THRESHOLD = 0.5  # mask a token when P(its 10 hard bits are all right) is below
+SYMBOLS_PER_PACKET = PAYLOAD_BITS // 4  # 40 bits, 16-QAM, no code, no CRC
+# a frame's burst: 64 packets x 10 symbols + the guard = 648 channel uses
+CHANNEL_USES_PER_PACKET = (PACKETS_PER_FRAME * SYMBOLS_PER_PACKET + GUARD) / PACKETS_PER_FRAME
+
+
+@dataclass(frozen=True)
+class UncodedTask:
+    esn0_db: float
+    first_image: int
+    n_images: int
+    channel_seed: int
+    service: str
+    labels: tuple  # (natural, random, semantic) label lists
+    hybrid: bool = True
+    steps: int = 0  # decoding steps of the hybrid (0: the service's default)
+    interleaver_seed: int = 1
+    timeout_s: float = 600.0
+
+
+class uncoded_point(gr.top_block):
+    """One branch per labeling from one image source; the semantic branch's max-log
+    LLRs are recorded for the hybrid."""
+
+    def __init__(self, t: UncodedTask, grid=(16, 16), codebook_size=1024):
+        gr.top_block.__init__(self, "tokcom_uncoded_point", catch_exceptions=False)
+        self.source = image_token_source(t.service, FASHION_MNIST, t.n_images, 50.0, False,
+                                         t.first_image, t.first_image, 30.0, t.timeout_s)
+        self.stores = {name: blocks.message_debug() for name in (*LABELINGS, "ref", "llr")}
+        n0 = 10 ** (-t.esn0_db / 10)
+        self.msg_connect(self.source, "ref", self.stores["ref"], "store")
+        for name, labels in zip(LABELINGS, t.labels, strict=True):
+            mapper = cpp.semantic_mapper(list(labels))
+            packetizer = cpp.token_packetizer(TOKENS_PER_PACKET, "random", t.interleaver_seed)
+            tx = coded_link_tx(PAYLOAD_BITS, "none", "none", "16qam", GUARD, False)
+            channel = loopback_channel(t.esn0_db, t.channel_seed)
+            rx = coded_link_rx(PAYLOAD_BITS, "none", "none", "16qam", GUARD, n0, 16.0, False)
+            depacketizer = cpp.token_depacketizer(*grid, codebook_size, TOKENS_PER_PACKET,
+                                                  "random", t.interleaver_seed, 500.0)
+            demapper = cpp.semantic_demapper(list(labels))
+            self.msg_connect(self.source, "out", mapper, "in")
+            self.msg_connect(mapper, "out", packetizer, "in")
+            self.msg_connect(packetizer, "out", tx, "in")
+            self.connect(tx, channel, rx)
+            self.msg_connect(rx, "out", depacketizer, "in")
+            self.msg_connect(depacketizer, "out", demapper, "in")
+            self.msg_connect(demapper, "out", self.stores[name], "store")
+            if name == "semantic" and t.hybrid:
+                # The same max-log LLRs the RX slices, from a second demapper on the
+                # received samples: their magnitudes are the hybrid's margins.
+                self.llr_demapper = cpp.burst_demapper(make_constellation("16qam"),
+                                                       PAYLOAD_BITS, GUARD, n0, False, 16.0)
+                self.llrs = blocks.vector_sink_f()
+                self.connect(channel, self.llr_demapper, self.llrs)
+                self.msg_connect(self.llr_demapper, "frames", self.stores["llr"], "store")
+
+    def run_until_complete(self, n_frames, timeout_s, hybrid):
+        self.start()
+        deadline = time.monotonic() + timeout_s
+        need = LABELINGS + (("llr",) if hybrid else ())
+        try:
+            while (min(self.stores[k].num_messages() for k in need) < n_frames
+                   and time.monotonic() < deadline):
+                time.sleep(0.05)
+            if hybrid:  # the LLRs of the last frame follow its "frames" message
+                n_llr = n_frames * PACKETS_PER_FRAME * PAYLOAD_BITS
+                while len(self.llrs.data()) < n_llr and time.monotonic() < deadline:
+                    time.sleep(0.05)
+        finally:
+            self.stop()
+            self.wait()
+
+    def frames(self, name):
+        store = self.stores[name]
+        out = {}
+        for i in range(store.num_messages()):
+            f = parse_frame_pdu(store.get_message(i))
+            out[f.frame_id] = f
+        return out
+
+
+def token_reliability(llrs, slot_positions, n_tokens, token_bits=10):
+    """P(all bits of a token are right) per frame position, from max-log LLRs
+    ((frames, packets, payload bits)) of hard decisions: Π_bits 1 / (1 + e^-|L|)."""
+    n_frames, n_pkt, _ = llrs.shape
+    per_bit = -np.log1p(np.exp(-np.abs(llrs.astype(np.float64))))  # log P(bit right)
+    per_slot = per_bit.reshape(n_frames, n_pkt, -1, token_bits).sum(-1).reshape(n_frames, -1)
+    out = np.ones((n_frames, n_tokens))
+    slots = np.asarray(slot_positions).ravel()
+    used = slots >= 0
+    out[:, slots[used]] = np.exp(per_slot[:, used])
+    return out
+
+
+def run_point(t: UncodedTask) -> dict:
+    """Runs one point; per-image arrays sorted by image index, images in "images"."""
+    tb = uncoded_point(t)
+    tb.run_until_complete(t.n_images, t.timeout_s, t.hybrid)
+    refs = tb.frames("ref")
+    ids = sorted(refs)
+    got = {name: tb.frames(name) for name in LABELINGS}
+    for name, frames in got.items():
+        if len(ids) != t.n_images or any(i not in frames for i in ids):
+            raise RuntimeError(f"{t.esn0_db} dB, images from {t.first_image}: "
+                               f"{len(ids)}/{t.n_images} sent, {len(frames)} {name} received")
+    sent = np.stack([refs[i].tokens for i in ids])
+    originals = np.stack([np.asarray(refs[i].meta["image"], np.uint8)
+                          .reshape(refs[i].meta["image_shape"]) for i in ids])
+    originals = originals.reshape(len(ids), *originals.shape[1:3])
+    labels = np.array([refs[i].label for i in ids])
+    tokens = {f"uncoded_{name}": np.stack([got[name][i].tokens for i in ids])
+              for name in LABELINGS}
+    masks = {s: np.zeros_like(sent, bool) for s in tokens}
+    r = {"image_index": np.array(ids), "label": labels,
+         "packets": np.full(len(ids), PACKETS_PER_FRAME),
+         "n_tokens": np.full(len(ids), sent[0].size),
+         "pixels": np.full(len(ids), originals[0].size)}
+    with ServiceClient(t.service, timeout=t.timeout_s, retries=0) as client:
+        if t.hybrid:
+            order = [int(pmt.to_uint64(pmt.dict_ref(tb.stores["llr"].get_message(k),
+                                                    pmt.intern("frame_id"), pmt.PMT_NIL)))
+                     for k in range(t.n_images)]
+            llrs = np.asarray(tb.llrs.data()[:t.n_images * PACKETS_PER_FRAME * PAYLOAD_BITS],
+                              np.float32).reshape(t.n_images, PACKETS_PER_FRAME, PAYLOAD_BITS)
+            layout = cpp.token_layout(sent[0].size, TOKENS_PER_PACKET, 1024, "random",
+                                      t.interleaver_seed)
+            rel = token_reliability(llrs, layout.slot_positions(), sent[0].size)
+            rel = rel[[order.index(i) for i in ids]].reshape(sent.shape)
+            mask = rel < MARGIN_THRESHOLD
+            received = tokens["uncoded_semantic"]
+            pred = client.predict(received, mask, labels,
+                                  steps=t.steps or None, seed=0).tokens
+            tokens[HYBRID] = np.asarray(pred).reshape(sent.shape)
+            masks[HYBRID] = mask
+            r["n_masked"] = mask.reshape(len(ids), -1).sum(1)
+        images = {"original": originals}
+        for scheme, tok in tokens.items():
+            img = np.concatenate([client.detokenize(tok[i:i + 32])
+                                  for i in range(0, len(ids), 32)])
+            images[scheme] = img.reshape(originals.shape)
+    for scheme, tok in tokens.items():
+        q = [image_quality(o, x) for o, x in zip(originals, images[scheme], strict=True)]
+        r[f"{scheme}_psnr"] = np.array([v["psnr"] for v in q])
+        r[f"{scheme}_ssim"] = np.array([v["ssim"] for v in q])
+        base = "uncoded_semantic" if scheme == HYBRID else scheme
+        ter = [token_error_rates(s, rx, m, final) for s, rx, m, final
+               in zip(sent, tokens[base], masks[scheme], tok, strict=True)]
+        r[f"{scheme}_ter_before"] = np.array([v["ter_before"] for v in ter])
+        r[f"{scheme}_ter"] = np.array([v["ter_after"] for v in ter])
+        # a packet is in error when any of its tokens arrived wrong (before prediction)
+        wrong = (tokens[base] != sent).reshape(len(ids), -1)[:, layout_positions(t)]
+        r[f"{scheme}_packet_errors"] = wrong.any(-1).sum(1)
+    r["images"] = images
+    return r
+
+
+def layout_positions(t: UncodedTask) -> np.ndarray:
+    """(packets, K) frame positions of the paper geometry's packets."""
+    return np.asarray(cpp.token_layout(256, TOKENS_PER_PACKET, 1024, "random",
+                                       t.interleaver_seed).slot_positions())
+
+
+def rows_for_point(esn0_db: float, r: dict, schemes, bits_per_token: int = 10) -> list[dict]:
+    """CSV rows (summary.COLUMNS) of the uncoded schemes at one Es/N0."""
+    n = len(r["image_index"])
+    packets = int(r["packets"].sum())
+    n_uses = float(np.mean(r["packets"])) * CHANNEL_USES_PER_PACKET
+    rows = []
+    for scheme in schemes:
+        if f"{scheme}_psnr" not in r:
+            continue
+        errors = int(r[f"{scheme}_packet_errors"].sum())
+        per_lo, per_hi = summary.wilson(errors, packets)
+        row = dict.fromkeys(summary.COLUMNS, np.nan) | {
+            "scheme": scheme, "esn0_db": esn0_db, "images": n, "packets": packets,
+            "per": errors / packets, "per_lo": per_lo, "per_hi": per_hi,
+            "transmissions": 1.0, "transmissions_ci": 0.0, "channel_uses": n_uses,
+            "bpp": float(np.mean(r["n_tokens"] * bits_per_token / r["pixels"]))}
+        row["tce"] = row["tce_lo"] = row["tce_hi"] = tce(float(np.mean(r["n_tokens"])),
+                                                         n_uses, bits_per_token)
+        row["ter_before"], row["ter_before_ci"] = summary.mean_ci(r[f"{scheme}_ter_before"])
+        row["ter_after"], row["ter_after_ci"] = summary.mean_ci(r[f"{scheme}_ter"])
+        row["psnr"], row["psnr_ci"] = summary.mean_ci(r[f"{scheme}_psnr"])
+        row["ssim"], row["ssim_ci"] = summary.mean_ci(r[f"{scheme}_ssim"])
+        if f"{scheme}_class_ok" in r:
+            row["class_acc"], row["class_acc_ci"] = summary.mean_ci(r[f"{scheme}_class_ok"])
+        rows.append(row)
+    return rows
+
+
+def make_tasks(snrs, n_images, chunk, seed, service, steps, info, model_dir,
+               hybrid) -> list[UncodedTask]:
+    """Tasks of every (Es/N0, chunk); labels from the model bundle (driver side)."""
+    from ..labeling import load_scheme_labels
+
+    q = int(info.get("codebook_size", 1024))
+    labels = tuple(tuple(int(v) for v in load_scheme_labels(name, q, model_dir,
+                                                           RANDOM_LABEL_SEED))
+                   for name in LABELINGS)
+    tasks = []
+    for esn0 in snrs:
+        for c, first in enumerate(range(0, n_images, chunk)):
+            # Seeds depend on the point, not on the order tasks run in.
+            ss = np.random.SeedSequence([seed, int(round(esn0 * 1000)) + 200_000, c])
+            tasks.append(UncodedTask(esn0, first, min(chunk, n_images - first),
+                                     int(ss.generate_state(1)[0] % 2**31), service, labels,
+                                     hybrid, steps))
+    return tasks
+
+
+STYLE = {  # scheme -> (label, line style)
+    "uncoded_natural": ("natural labels", dict(marker="s", color="C0", ls=":")),
+    "uncoded_random": ("random labels", dict(marker="v", color="C7", ls="--")),
+    "uncoded_semantic": ("semantic labels (BSA)", dict(marker="o", color="C3")),
+    HYBRID: ("semantic + predict low-margin tokens", dict(marker="^", color="C2", ls="-.")),
+}
+
+
+def figure(rows, path, title=""):
+    """PSNR, SSIM, classifier accuracy and TER vs Es/N0 of the uncoded schemes."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .figure import _series
+
+    panels = [("psnr", "PSNR (dB)", False), ("ssim", "SSIM", False),
+              ("class_acc", "classifier accuracy", False), ("ter_after", "TER", True)]
+    fig, axes = plt.subplots(1, 4, figsize=(17, 4.2))
+    for ax, (col, ylabel, log) in zip(axes, panels, strict=True):
+        for scheme, (label, style) in STYLE.items():
+            s = _series(rows, scheme, col)
+            if s is None or np.all(np.isnan(s[1])):
+                continue
+            x, y, ci = s
+            ax.errorbar(x, np.where(y > 0, y, np.nan) if log else y,
+                        yerr=None if np.all(np.isnan(ci)) else ci, label=label, capsize=2,
+                        ms=4, **style)
+        ax.set_xlabel("Es/N0 (dB)")
+        ax.set_ylabel(ylabel)
+        if log:
+            ax.set_yscale("log")
+        ax.grid(True, alpha=0.3)
+    axes[0].legend(fontsize=8)
+    fig.suptitle(f"Uncoded Gray 16-QAM, token labelings ({title})", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
