@@ -17,6 +17,7 @@ RX -> token depacketizer -> semantic demapper, one branch per labeling, every br
 the same noise seed (paired comparison). Torch-free, like point.py.
 """
 
+import itertools
 import time
 from dataclasses import dataclass
 
@@ -171,9 +172,10 @@ def run_point(t: UncodedTask) -> dict:
             rel = rel[[order.index(i) for i in ids]].reshape(sent.shape)
             mask = rel < MARGIN_THRESHOLD
             received = tokens["uncoded_semantic"]
-            pred = client.predict(received, mask, labels,
-                                  steps=t.steps or None, seed=0).tokens
-            tokens[HYBRID] = np.asarray(pred).reshape(sent.shape)
+            pred = [client.predict(received[i:i + 32], mask[i:i + 32], labels[i:i + 32],
+                                   steps=t.steps or None, seed=0).tokens
+                    for i in range(0, len(ids), 32)]
+            tokens[HYBRID] = np.concatenate(pred).reshape(sent.shape)
             masks[HYBRID] = mask
             r["n_masked"] = mask.reshape(len(ids), -1).sum(1)
         images = {"original": originals}
@@ -290,3 +292,25 @@ def figure(rows, path, title=""):
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def esn0_for_psnr(rows, scheme, psnr) -> float:
+    """Es/N0 (dB) at which `scheme` reaches `psnr`, interpolated linearly between the
+    measured points (NaN outside them; PSNR must rise with Es/N0 there)."""
+    pts = sorted((r["esn0_db"], r["psnr"]) for r in rows if r["scheme"] == scheme)
+    for (x0, y0), (x1, y1) in itertools.pairwise(pts):
+        if min(y0, y1) <= psnr <= max(y0, y1) and y1 != y0:
+            return x0 + (psnr - y0) * (x1 - x0) / (y1 - y0)
+    return float("nan")
+
+
+def equal_psnr_gains(rows, reference="uncoded_random", psnrs=(20, 21, 22, 23, 24)):
+    """{scheme: [(PSNR, Es/N0 of reference - Es/N0 of scheme)]}: the Es/N0 a labeling
+    saves for the same image quality."""
+    out = {}
+    for scheme in SCHEMES:
+        if scheme == reference:
+            continue
+        out[scheme] = [(p, esn0_for_psnr(rows, reference, p) - esn0_for_psnr(rows, scheme, p))
+                       for p in psnrs]
+    return out
