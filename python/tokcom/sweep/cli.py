@@ -189,7 +189,7 @@ def main(argv=None) -> int:
                  if coded else [])
         if plain:
             tasks += uncoded.make_tasks(snrs, args.images, args.chunk, args.seed, service,
-                                        args.steps, info, args.model, uncoded.HYBRID in plain)
+                                        args.steps, info, args.model, plain)
         results = run_tasks(tasks, args.workers, args.scheduler, not args.no_progress)
     finally:
         if proc is not None:
@@ -205,7 +205,10 @@ def main(argv=None) -> int:
     if plain:
         done = [(t, r) for t, r in zip(tasks, results, strict=True)
                 if isinstance(t, uncoded.UncodedTask)]
-        by_snr_u = {s: merge([r for t, r in done if t.esn0_db == s]) for s in snrs}
+        by_snr_u = {s: uncoded.combine([merge([r for t, r in done if t.esn0_db == s
+                                                and t.prefix == p])
+                                         for p in {t.prefix for t, _ in done}])
+                    for s in snrs}
         add_classifier_metric(by_snr_u, args.model, plain)
         rows += [row for s in snrs for row in uncoded.rows_for_point(s, by_snr_u[s], plain)]
     summary.write_csv(rows, out / "sweep.csv")

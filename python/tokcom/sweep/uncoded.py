@@ -9,7 +9,10 @@ wrong token a bit error produces:
 * uncoded_semantic: the bundle's designed π (tokcom-design-labels);
 * uncoded_semantic_predict (hybrid): uncoded_semantic, but tokens whose demapper margin is
   low (P(all 10 bits right) < MARGIN_THRESHOLD from the max-log LLRs) are masked and
-  predicted by MaskGIT with the class label (CMI), like TokCom's lost packets.
+  predicted by MaskGIT with the class label (CMI), like TokCom's lost packets;
+* coded_keep_natural / _random / _semantic: the same three labelings on TokCom's K = 7
+  rate-1/2 coded link, but without a CRC, so every packet is kept and the Viterbi
+  decoder's wrong tokens reach the image (how a labeling acts inside a coded link).
 
 One flowgraph per (Es/N0, chunk of test images): image token source -> semantic mapper ->
 token packetizer -> coded link TX (crc none, code none) -> loopback channel -> coded link
@@ -40,12 +43,16 @@ from .point import GUARD, PAYLOAD_BITS, TOKENS_PER_PACKET
 
 LABELINGS = ("natural", "random", "semantic")
 HYBRID = "uncoded_semantic_predict"
-SCHEMES = tuple(f"uncoded_{name}" for name in LABELINGS) + (HYBRID,)
+CODES = {"uncoded": "none", "coded_keep": "cc_k7"}  # scheme prefix -> channel code
+SCHEMES = (tuple(f"uncoded_{name}" for name in LABELINGS) + (HYBRID,)
+           + tuple(f"coded_keep_{name}" for name in LABELINGS))
 RANDOM_LABEL_SEED = 1
 MARGIN_THRESHOLD = 0.5  # mask a token when P(its 10 hard bits are all right) is below
 SYMBOLS_PER_PACKET = PAYLOAD_BITS // 4  # 40 bits, 16-QAM, no code, no CRC
-# a frame's burst: 64 packets x 10 symbols + the guard = 648 channel uses
-CHANNEL_USES_PER_PACKET = (PACKETS_PER_FRAME * SYMBOLS_PER_PACKET + GUARD) / PACKETS_PER_FRAME
+# a frame's burst: 64 packets x 10 symbols (coded: (40 + 6 tail) x 2 / 4 = 23) + the guard
+CHANNEL_USES_PER_PACKET = {
+    prefix: (PACKETS_PER_FRAME * symbols + GUARD) / PACKETS_PER_FRAME
+    for prefix, symbols in (("uncoded", SYMBOLS_PER_PACKET), ("coded_keep", 23))}
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,7 @@ class UncodedTask:
     channel_seed: int
     service: str
     labels: tuple  # (natural, random, semantic) label lists
+    prefix: str = "uncoded"  # or "coded_keep" (CODES)
     hybrid: bool = True
     steps: int = 0  # decoding steps of the hybrid (0: the service's default)
     interleaver_seed: int = 1
@@ -72,13 +80,15 @@ class uncoded_point(gr.top_block):
                                          t.first_image, t.first_image, 30.0, t.timeout_s)
         self.stores = {name: blocks.message_debug() for name in (*LABELINGS, "ref", "llr")}
         n0 = 10 ** (-t.esn0_db / 10)
+        code = CODES[t.prefix]
+        scramble = code != "none"  # uncoded: the labels alone set the symbols
         self.msg_connect(self.source, "ref", self.stores["ref"], "store")
         for name, labels in zip(LABELINGS, t.labels, strict=True):
             mapper = cpp.semantic_mapper(list(labels))
             packetizer = cpp.token_packetizer(TOKENS_PER_PACKET, "random", t.interleaver_seed)
-            tx = coded_link_tx(PAYLOAD_BITS, "none", "none", "16qam", GUARD, False)
+            tx = coded_link_tx(PAYLOAD_BITS, "none", code, "16qam", GUARD, scramble)
             channel = loopback_channel(t.esn0_db, t.channel_seed)
-            rx = coded_link_rx(PAYLOAD_BITS, "none", "none", "16qam", GUARD, n0, 16.0, False)
+            rx = coded_link_rx(PAYLOAD_BITS, "none", code, "16qam", GUARD, n0, 16.0, scramble)
             depacketizer = cpp.token_depacketizer(*grid, codebook_size, TOKENS_PER_PACKET,
                                                   "random", t.interleaver_seed, 500.0)
             demapper = cpp.semantic_demapper(list(labels))
@@ -89,7 +99,7 @@ class uncoded_point(gr.top_block):
             self.msg_connect(rx, "out", depacketizer, "in")
             self.msg_connect(depacketizer, "out", demapper, "in")
             self.msg_connect(demapper, "out", self.stores[name], "store")
-            if name == "semantic" and t.hybrid:
+            if name == "semantic" and t.hybrid and t.prefix == "uncoded":
                 # The same max-log LLRs the RX slices, from a second demapper on the
                 # received samples: their magnitudes are the hybrid's margins.
                 self.llr_demapper = cpp.burst_demapper(make_constellation("16qam"),
@@ -139,7 +149,8 @@ def token_reliability(llrs, slot_positions, n_tokens, token_bits=10):
 def run_point(t: UncodedTask) -> dict:
     """Runs one point; per-image arrays sorted by image index, images in "images"."""
     tb = uncoded_point(t)
-    tb.run_until_complete(t.n_images, t.timeout_s, t.hybrid)
+    hybrid = t.hybrid and t.prefix == "uncoded"
+    tb.run_until_complete(t.n_images, t.timeout_s, hybrid)
     refs = tb.frames("ref")
     ids = sorted(refs)
     got = {name: tb.frames(name) for name in LABELINGS}
@@ -152,7 +163,7 @@ def run_point(t: UncodedTask) -> dict:
                           .reshape(refs[i].meta["image_shape"]) for i in ids])
     originals = originals.reshape(len(ids), *originals.shape[1:3])
     labels = np.array([refs[i].label for i in ids])
-    tokens = {f"uncoded_{name}": np.stack([got[name][i].tokens for i in ids])
+    tokens = {f"{t.prefix}_{name}": np.stack([got[name][i].tokens for i in ids])
               for name in LABELINGS}
     masks = {s: np.zeros_like(sent, bool) for s in tokens}
     r = {"image_index": np.array(ids), "label": labels,
@@ -160,7 +171,7 @@ def run_point(t: UncodedTask) -> dict:
          "n_tokens": np.full(len(ids), sent[0].size),
          "pixels": np.full(len(ids), originals[0].size)}
     with ServiceClient(t.service, timeout=t.timeout_s, retries=0) as client:
-        if t.hybrid:
+        if hybrid:
             order = [int(pmt.to_uint64(pmt.dict_ref(tb.stores["llr"].get_message(k),
                                                     pmt.intern("frame_id"), pmt.PMT_NIL)))
                      for k in range(t.n_images)]
@@ -209,11 +220,12 @@ def rows_for_point(esn0_db: float, r: dict, schemes, bits_per_token: int = 10) -
     """CSV rows (summary.COLUMNS) of the uncoded schemes at one Es/N0."""
     n = len(r["image_index"])
     packets = int(r["packets"].sum())
-    n_uses = float(np.mean(r["packets"])) * CHANNEL_USES_PER_PACKET
     rows = []
     for scheme in schemes:
         if f"{scheme}_psnr" not in r:
             continue
+        prefix = "uncoded" if scheme.startswith("uncoded") else "coded_keep"
+        n_uses = float(np.mean(r["packets"])) * CHANNEL_USES_PER_PACKET[prefix]
         errors = int(r[f"{scheme}_packet_errors"].sum())
         per_lo, per_hi = summary.wilson(errors, packets)
         row = dict.fromkeys(summary.COLUMNS, np.nan) | {
@@ -233,9 +245,19 @@ def rows_for_point(esn0_db: float, r: dict, schemes, bits_per_token: int = 10) -
     return rows
 
 
+def combine(parts: list[dict]) -> dict:
+    """One Es/N0's records of several links (same images in the same order) as one."""
+    out = dict(parts[0])
+    for extra in parts[1:]:
+        out |= {k: v for k, v in extra.items() if k != "images"}
+        out["images"] = out["images"] | extra["images"]
+    return out
+
+
 def make_tasks(snrs, n_images, chunk, seed, service, steps, info, model_dir,
-               hybrid) -> list[UncodedTask]:
-    """Tasks of every (Es/N0, chunk); labels from the model bundle (driver side)."""
+               schemes) -> list[UncodedTask]:
+    """Tasks of every (link, Es/N0, chunk) the schemes need; labels from the model
+    bundle (driver side)."""
     from ..labeling import load_scheme_labels
 
     q = int(info.get("codebook_size", 1024))
@@ -243,13 +265,16 @@ def make_tasks(snrs, n_images, chunk, seed, service, steps, info, model_dir,
                                                            RANDOM_LABEL_SEED))
                    for name in LABELINGS)
     tasks = []
-    for esn0 in snrs:
-        for c, first in enumerate(range(0, n_images, chunk)):
-            # Seeds depend on the point, not on the order tasks run in.
-            ss = np.random.SeedSequence([seed, int(round(esn0 * 1000)) + 200_000, c])
-            tasks.append(UncodedTask(esn0, first, min(chunk, n_images - first),
-                                     int(ss.generate_state(1)[0] % 2**31), service, labels,
-                                     hybrid, steps))
+    for k, prefix in enumerate(CODES):
+        if not any(s.startswith(prefix) for s in schemes):
+            continue
+        for esn0 in snrs:
+            for c, first in enumerate(range(0, n_images, chunk)):
+                # Seeds depend on the point, not on the order tasks run in.
+                ss = np.random.SeedSequence([seed, int(round(esn0 * 1000)) + 200_000, c, k])
+                tasks.append(UncodedTask(esn0, first, min(chunk, n_images - first),
+                                         int(ss.generate_state(1)[0] % 2**31), service,
+                                         labels, prefix, HYBRID in schemes, steps))
     return tasks
 
 
@@ -258,6 +283,9 @@ STYLE = {  # scheme -> (label, line style)
     "uncoded_random": ("random labels", dict(marker="v", color="C7", ls="--")),
     "uncoded_semantic": ("semantic labels (BSA)", dict(marker="o", color="C3")),
     HYBRID: ("semantic + predict low-margin tokens", dict(marker="^", color="C2", ls="-.")),
+    "coded_keep_natural": ("K=7, no CRC: natural", dict(marker="s", color="C9", ls=":", lw=1)),
+    "coded_keep_random": ("K=7, no CRC: random", dict(marker="v", color="C5", ls="--", lw=1)),
+    "coded_keep_semantic": ("K=7, no CRC: semantic", dict(marker="o", color="C1", lw=1)),
 }
 
 
@@ -309,7 +337,7 @@ def equal_psnr_gains(rows, reference="uncoded_random", psnrs=(20, 21, 22, 23, 24
     saves for the same image quality."""
     out = {}
     for scheme in SCHEMES:
-        if scheme == reference:
+        if scheme == reference or not scheme.startswith(reference.split("_")[0]):
             continue
         out[scheme] = [(p, esn0_for_psnr(rows, reference, p) - esn0_for_psnr(rows, scheme, p))
                        for p in psnrs]
