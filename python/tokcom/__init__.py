@@ -21,10 +21,10 @@ if _HAVE_BINDINGS:
     from .coded_link_rx import coded_link_rx  # noqa: F401
     from .coded_link_tx import coded_link_tx  # noqa: F401
     from .loopback_channel import loopback_channel  # noqa: F401
+from . import labeling  # noqa: F401  (token labelings for the semantic mapper)
 from .frame_metrics import frame_metrics  # noqa: F401
 from .frame_pdu import Frame, make_frame_pdu, parse_frame_pdu  # noqa: F401
 from .image_token_source import image_token_source  # noqa: F401
-from . import labeling  # noqa: F401  (token labelings for the semantic mapper)
 from .mask_predict_sink import mask_predict_sink  # noqa: F401
 from .packet_loss import packet_loss  # noqa: F401
 from .random_frame_source import random_frame_source  # noqa: F401

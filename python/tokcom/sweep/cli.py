@@ -224,6 +224,9 @@ def main(argv=None) -> int:
                     if k != "images"}
         uncoded.figure(saved, out / "mapper.png",
                        f"{info['model_id']}, {args.images} held-out images per point")
+        for s in sorted({snrs[0], snrs[len(snrs) // 2], snrs[-1]}):
+            figure.image_grid(by_snr_u[s]["images"], s, out / f"mapper_grid_{s:.1f}dB.png",
+                              min(6, len(by_snr_u[s]["label"])), uncoded.STYLE)
     np.savez_compressed(out / "records.npz", **records)
     if not coded:
         _print_table(rows)
