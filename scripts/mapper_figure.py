@@ -23,11 +23,16 @@ def main(argv):
     uncoded.figure(rows, out, "held-out Fashion-MNIST test images: "
                    + " / ".join(str(c) for c in counts) + " per point")
     print(summary.markdown_table(sorted(rows, key=lambda r: (r["esn0_db"], r["scheme"]))))
-    print("| PSNR (dB) | " + " | ".join(s for s in uncoded.SCHEMES if s != "uncoded_random")
-          + " |")
-    gains = uncoded.equal_psnr_gains(rows)
-    for i, p in enumerate(next(iter(gains.values()))):
-        print(f"| {p[0]} | " + " | ".join(f"{g[i][1]:.2f}" for g in gains.values()) + " |")
+    for reference in ("uncoded_random", "coded_keep_random"):
+        gains = {k: v for k, v in uncoded.equal_psnr_gains(rows, reference).items()
+                 if any(r["scheme"] == k for r in rows)}
+        if not gains or not any(r["scheme"] == reference for r in rows):
+            continue
+        print(f"\nEs/N0 saved against {reference} at equal PSNR (dB):\n")
+        print("| PSNR (dB) | " + " | ".join(gains) + " |")
+        print("|---" * (len(gains) + 1) + "|")
+        for i, (psnr, _) in enumerate(next(iter(gains.values()))):
+            print(f"| {psnr} | " + " | ".join(f"{g[i][1]:.2f}" for g in gains.values()) + " |")
 
 
 if __name__ == "__main__":
