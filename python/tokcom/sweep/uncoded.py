@@ -111,7 +111,7 @@ class uncoded_point(gr.top_block):
     def run_until_complete(self, n_frames, timeout_s, hybrid):
         self.start()
         deadline = time.monotonic() + timeout_s
-        need = LABELINGS + (("llr",) if hybrid else ())
+        need = (*LABELINGS, "ref") + (("llr",) if hybrid else ())
         try:
             while (min(self.stores[k].num_messages() for k in need) < n_frames
                    and time.monotonic() < deadline):
