@@ -104,3 +104,26 @@ def test_unknown_scheme_is_refused(tmp_path):
     proc = subprocess.run([sys.executable, exe, "--schemes", "uncoded_bogus", "--out",
                            str(tmp_path)], capture_output=True, text=True, timeout=120)
     assert proc.returncode != 0 and "unknown scheme" in proc.stderr
+
+
+def test_designer_command_writes_the_bundle_file(tmp_path):
+    """tokcom-design-labels on a tiny random bundle (Q = 64, 6-bit tokens): deterministic,
+    a permutation, named in config.json, and better than its random start."""
+    import json
+
+    from gnuradio.tokcom.labeling import bundle_label_file, read_labels
+    from gnuradio.tokcom.service.random_bundle import write_random_bundle
+    from gnuradio.tokcom.training.label_design import main
+
+    bundle = write_random_bundle(tmp_path / "b", "tiny")
+    args = ["--model", str(bundle), "--prior-images", "0", "--esn0", "10"]
+    assert main(args) == 0
+    first, meta = read_labels(bundle_label_file(bundle))
+    assert sorted(first.tolist()) == list(range(64))
+    assert json.loads((bundle / "config.json").read_text())["labeling"]["design_esn0_db"] == 10
+    designed, start = (float(v) for v in
+                       meta["expected_distortion"].replace("(random start", "")
+                       .replace(",", "").split()[:2])
+    assert designed < start
+    assert main(args) == 0
+    np.testing.assert_array_equal(read_labels(bundle_label_file(bundle))[0], first)
