@@ -282,7 +282,7 @@ STYLE = {  # scheme -> (label, line style)
     "uncoded_natural": ("natural labels", dict(marker="s", color="C0", ls=":")),
     "uncoded_random": ("random labels", dict(marker="v", color="C7", ls="--")),
     "uncoded_semantic": ("semantic labels (BSA)", dict(marker="o", color="C3")),
-    HYBRID: ("semantic + predict low-margin tokens", dict(marker="^", color="C2", ls="-.")),
+    HYBRID: ("semantic + predict (low-margin tokens)", dict(marker="^", color="C2", ls="-.")),
     "coded_keep_natural": ("K=7, no CRC: natural", dict(marker="s", color="C9", ls=":", lw=1)),
     "coded_keep_random": ("K=7, no CRC: random", dict(marker="v", color="C5", ls="--", lw=1)),
     "coded_keep_semantic": ("K=7, no CRC: semantic", dict(marker="o", color="C1", lw=1)),
