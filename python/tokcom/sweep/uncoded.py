@@ -315,7 +315,7 @@ def figure(rows, path, title=""):
         if log:
             ax.set_yscale("log")
         ax.grid(True, alpha=0.3)
-    axes[0].legend(fontsize=8)
+    axes[-1].legend(fontsize=8, loc="lower left")
     fig.suptitle(f"Uncoded Gray 16-QAM, token labelings ({title})", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
