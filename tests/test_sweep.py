@@ -21,9 +21,10 @@ from gnuradio.tokcom.sweep.summary import COLUMNS, ratio_ci, wilson
 pytestmark = pytest.mark.skipif(not (default_model_dir() / "config.json").exists(),
                                 reason="the bundled default model is not in this checkout")
 
-MINI = ["--snrs", "5,7", "--images", "8", "--chunk", "4", "--seed", "3", "--no-progress"]
 SCHEMES = {"tokcom_cmi", "tokcom_nocmi", "vq_only", "vq_arq", "jpeg_arq", "hard_kept",
            "tokcom_soft"}
+MINI = ["--snrs", "5,7", "--images", "8", "--chunk", "4", "--seed", "3", "--no-progress",
+        "--schemes", ",".join(sorted(SCHEMES))]
 
 
 def sweep_command():

@@ -38,10 +38,15 @@ _PYTHON = {
     "token_error_meter": "token_error_meter",
 }
 
+# Torch-free helper modules that GRC expressions reach as tokcom.<module>.<name>
+_SUBMODULES = ("labeling",)
+
 
 def __getattr__(name):
     if name in _PYTHON:
         value = getattr(importlib.import_module(f".{_PYTHON[name]}", __name__), name)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f".{name}", __name__)
     else:
         try:  # C++ blocks and token_layout
             bindings = importlib.import_module(".tokcom_python", __name__)

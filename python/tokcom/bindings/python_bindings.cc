@@ -31,6 +31,9 @@ void bind_packet_deframer(py::module& m);
 void bind_ota_burst_format(py::module& m);
 void bind_ota_burst_framer(py::module& m);
 void bind_ota_burst_sync(py::module& m);
+void bind_token_labeling(py::module& m);
+void bind_semantic_mapper(py::module& m);
+void bind_semantic_demapper(py::module& m);
 // ) END BINDING_FUNCTION_PROTOTYPES
 
 
@@ -71,5 +74,8 @@ PYBIND11_MODULE(tokcom_python, m)
     bind_ota_burst_format(m);
     bind_ota_burst_framer(m);
     bind_ota_burst_sync(m);
+    bind_token_labeling(m);
+    bind_semantic_mapper(m);
+    bind_semantic_demapper(m);
     // ) END BINDING_FUNCTION_CALLS
 }

@@ -20,8 +20,10 @@ import numpy as np
 
 from ..service.client import ServiceClient
 from ..service.launch import start_service, stop_service
-from . import figure, summary
+from . import figure, summary, uncoded
 from .point import SCHEMES, PointTask, run_point
+
+ALL_SCHEMES = SCHEMES + uncoded.SCHEMES
 
 # 0.5 dB steps over PER 0.7 ... 5e-4, and 5.8 dB, where PER is about 20 % (the paper's
 # TCE comparison point)
@@ -57,6 +59,19 @@ def make_tasks(snrs, n_images, chunk, seed, service, steps,
     return tasks
 
 
+def run_any(task) -> dict:
+    """One task of either kind (TokCom point or uncoded point)."""
+    return uncoded.run_point(task) if isinstance(task, uncoded.UncodedTask) else run_point(task)
+
+
+def parse_schemes(text: str) -> list[str]:
+    names = [s.strip() for s in text.split(",") if s.strip()] if text else list(ALL_SCHEMES)
+    unknown = [s for s in names if s not in ALL_SCHEMES]
+    if unknown:
+        raise SystemExit(f"unknown scheme(s) {unknown}; known: {', '.join(ALL_SCHEMES)}")
+    return names
+
+
 def run_tasks(tasks, workers: int, scheduler: str | None, progress: bool) -> list[dict]:
     """Runs the tasks on Dask; results in task order."""
     from dask.distributed import Client, LocalCluster, as_completed
@@ -72,7 +87,7 @@ def run_tasks(tasks, workers: int, scheduler: str | None, progress: bool) -> lis
                                host="127.0.0.1", dashboard_address=None)
         client = Client(cluster)
     try:
-        futures = client.map(run_point, tasks, pure=False)
+        futures = client.map(run_any, tasks, pure=False)
         order = {f.key: i for i, f in enumerate(futures)}
         results = [None] * len(tasks)
         bar = tqdm(total=len(tasks), desc="sweep points", unit="pt", disable=not progress)
@@ -95,7 +110,7 @@ def merge(results: list[dict]) -> dict:
     return out
 
 
-def add_classifier_metric(by_snr: dict, model_dir) -> bool:
+def add_classifier_metric(by_snr: dict, model_dir, schemes=SCHEMES) -> bool:
     """Adds <scheme>_class_ok: does the bundled Fashion-MNIST classifier (trained on the
     train split) still recognise the image's true class? Needs torch (driver only)."""
     try:
@@ -111,7 +126,9 @@ def add_classifier_metric(by_snr: dict, model_dir) -> bool:
         return False
     for r in by_snr.values():
         labels = torch.as_tensor(r["label"])
-        for scheme in (s for s in SCHEMES if s in r["images"]):
+        for scheme in schemes:
+            if scheme not in r["images"]:
+                continue
             x = to_model_input(torch.as_tensor(r["images"][scheme]), bundle.config.geometry)
             r[f"{scheme}_class_ok"] = classifier_correct(bundle.classifier, x, labels).numpy()
     return True
@@ -120,6 +137,8 @@ def add_classifier_metric(by_snr: dict, model_dir) -> bool:
 def parse_args(argv):
     p = argparse.ArgumentParser(prog="tokcom-sweep", description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--schemes", default="", help="comma-separated schemes (default: all): "
+                   + ", ".join(ALL_SCHEMES))
     p.add_argument("--snrs", default=DEFAULT_SNRS,
                    help="Es/N0 grid in dB: values and start:stop:step ranges, comma-separated")
     p.add_argument("--images", type=int, default=1000, help="test images per Es/N0")
@@ -138,15 +157,8 @@ def parse_args(argv):
                    "(default: lowest, middle, highest)")
     p.add_argument("--results-doc", default=None, help="a Markdown file whose table between "
                    f"'{TABLE_BEGIN}' and '{TABLE_END}' is replaced by this run's")
-    p.add_argument("--schemes", default=",".join(SCHEMES),
-                   help="comma-separated schemes to compute and report")
     p.add_argument("--no-progress", action="store_true")
-    args = p.parse_args(argv)
-    args.schemes = [s.strip() for s in args.schemes.split(",") if s.strip()]
-    unknown = set(args.schemes) - set(SCHEMES)
-    if unknown or not args.schemes:
-        p.error(f"unknown schemes {sorted(unknown)}; choose from {', '.join(SCHEMES)}")
-    return args
+    return p.parse_args(argv)
 
 
 def main(argv=None) -> int:
@@ -156,6 +168,9 @@ def main(argv=None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     snrs = parse_snrs(args.snrs)
+    schemes = parse_schemes(args.schemes)
+    coded = [s for s in schemes if s in SCHEMES]
+    plain = [s for s in schemes if s in uncoded.SCHEMES]
     proc = None
     service = args.service
     t0 = time.monotonic()
@@ -171,25 +186,54 @@ def main(argv=None) -> int:
     log.info(f"model {info['model_id']}, service {service}; {len(snrs)} Es/N0 x "
              f"{args.images} images")
     try:
-        tasks = make_tasks(snrs, args.images, args.chunk, args.seed, service, args.steps,
-                           args.schemes)
+        tasks = (make_tasks(snrs, args.images, args.chunk, args.seed, service, args.steps,
+                            coded) if coded else [])
+        if plain:
+            tasks += uncoded.make_tasks(snrs, args.images, args.chunk, args.seed, service,
+                                        args.steps, info, args.model, plain)
         results = run_tasks(tasks, args.workers, args.scheduler, not args.no_progress)
     finally:
         if proc is not None:
             stop_service(proc)
-    by_snr = {s: merge([r for t, r in zip(tasks, results, strict=True) if t.esn0_db == s])
-              for s in snrs}
-    add_classifier_metric(by_snr, args.model)
-    rows = [row for s in snrs
-            for row in summary.rows_for_point(s, by_snr[s], schemes=args.schemes)]
+    rows, by_snr = [], {}
+    if coded:
+        done = [(t, r) for t, r in zip(tasks, results, strict=True)
+                if not isinstance(t, uncoded.UncodedTask)]
+        by_snr = {s: merge([r for t, r in done if t.esn0_db == s]) for s in snrs}
+        add_classifier_metric(by_snr, args.model)
+        rows += [row for s in snrs
+                 for row in summary.rows_for_point(s, by_snr[s], schemes=coded)]
+    if plain:
+        done = [(t, r) for t, r in zip(tasks, results, strict=True)
+                if isinstance(t, uncoded.UncodedTask)]
+        by_snr_u = {s: uncoded.combine([merge([r for t, r in done if t.esn0_db == s
+                                                and t.prefix == p])
+                                         for p in {t.prefix for t, _ in done}])
+                    for s in snrs}
+        add_classifier_metric(by_snr_u, args.model, plain)
+        rows += [row for s in snrs for row in uncoded.rows_for_point(s, by_snr_u[s], plain)]
     summary.write_csv(rows, out / "sweep.csv")
     saved = summary.read_csv(out / "sweep.csv")  # table and figure show the CSV's values
     table = summary.markdown_table(saved)
     (out / "sweep.md").write_text(table)
     if args.results_doc:
         update_results_doc(Path(args.results_doc), table, args)
-    np.savez_compressed(out / "records.npz", **{
-        f"{s:.2f}dB/{k}": v for s in snrs for k, v in by_snr[s].items() if k != "images"})
+    records = {f"{s:.2f}dB/{k}": v for s in by_snr for k, v in by_snr[s].items()
+               if k != "images"}
+    if plain:
+        records |= {f"{s:.2f}dB/{k}": v for s in by_snr_u for k, v in by_snr_u[s].items()
+                    if k != "images"}
+        uncoded.figure(saved, out / "mapper.png",
+                       f"{info['model_id']}, {args.images} held-out images per point")
+        for s in sorted({snrs[0], snrs[len(snrs) // 2], snrs[-1]}):
+            figure.image_grid(by_snr_u[s]["images"], s, out / f"mapper_grid_{s:.1f}dB.png",
+                              min(6, len(by_snr_u[s]["label"])), uncoded.STYLE)
+    np.savez_compressed(out / "records.npz", **records)
+    if not coded:
+        _print_table(rows)
+        log.info(f"{len(tasks)} tasks in {time.monotonic() - t0:.0f} s; wrote {out}/sweep.csv, "
+                 "sweep.md, mapper.png, records.npz")
+        return 0
     figure.fig4(saved, out / "fig4.png",
                 f"{info['model_id']}, {args.images} held-out images per point, seed {args.seed}")
     grid_snrs = (parse_snrs(args.grids) if args.grids

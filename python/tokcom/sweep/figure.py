@@ -64,9 +64,11 @@ def fig4(rows, path, title=""):
     plt.close(fig)
 
 
-def image_grid(images: dict, esn0_db: float, path, rows=6):
-    """Columns: original and each scheme's reconstruction, for the first `rows` images."""
-    cols = ["original", *(k for k in STYLE if k in images)]
+def image_grid(images: dict, esn0_db: float, path, rows=6, style=None):
+    """Columns: original and each scheme's reconstruction (the schemes of `style` that
+    are in `images`), for the first `rows` images."""
+    style = STYLE if style is None else style
+    cols = ["original", *(s for s in style if s in images)]
     fig, axes = plt.subplots(rows, len(cols), figsize=(1.3 * len(cols), 1.3 * rows + 0.6))
     for c, name in enumerate(cols):
         for r in range(rows):
@@ -74,7 +76,7 @@ def image_grid(images: dict, esn0_db: float, path, rows=6):
             ax.imshow(images[name][r], cmap="gray", vmin=0, vmax=255)
             ax.set_xticks([])
             ax.set_yticks([])
-        title = "original" if name == "original" else STYLE[name][0]
+        title = "original" if name == "original" else style[name][0]
         axes[0, c].set_title(title.replace(" (", "\n("), fontsize=7)
     fig.suptitle(f"Es/N0 {esn0_db:.1f} dB", fontsize=9)
     fig.tight_layout()
