@@ -495,25 +495,26 @@ void ota_burst_sync_impl::receive_payload()
             theta[i] = theta[i - 1] + std::remainder(theta[i] - theta[i - 1], 2 * M_PI);
         }
     }
-    auto phase_at = [&](double k) {
-        size_t i = 0;
-        while (i + 1 < pos.size() && pos[i + 1] <= k) {
-            ++i;
+    // The correction of every symbol: omega k + theta interpolated between the groups.
+    std::vector<gr_complex> derot(k_last + 1);
+    size_t seg = 0;
+    for (int k = pre; k <= k_last; ++k) {
+        while (seg + 1 < pos.size() && pos[seg + 1] <= k) {
+            ++seg;
         }
-        double th = theta[i];
-        if (i + 1 < pos.size()) {
-            const double w = (k - pos[i]) / (pos[i + 1] - pos[i]);
-            th = (1 - w) * theta[i] + w * theta[i + 1];
+        double th = theta[seg];
+        if (seg + 1 < pos.size()) {
+            const double w = (k - pos[seg]) / (pos[seg + 1] - pos[seg]);
+            th = (1 - w) * theta[seg] + w * theta[seg + 1];
         }
-        return omega * k + th;
-    };
+        derot[k] = gr_complex(std::polar(1.0, -(omega * k + th)));
+    }
 
     double pilot_err = 0;
     for (uint32_t g = 0; g < groups; ++g) {
         const uint32_t p0 = d_format.pilot_position(g, n_packets);
         for (unsigned i = 0; i < pg; ++i) {
-            const gr_complex r =
-                y[p0 + i] * gr_complex(std::polar(1.0, -phase_at(p0 + i)));
+            const gr_complex r = y[p0 + i] * derot[p0 + i];
             pilot_err += std::norm(r - ota_burst_format::pilot(g * pg + i));
         }
     }
@@ -527,8 +528,7 @@ void ota_burst_sync_impl::receive_payload()
     d_out.resize(start + n_payload);
     for (uint32_t b = ota_burst_format::HEADER_SYMBOLS; b < body; ++b) {
         const uint32_t k = d_format.body_position(b);
-        d_out[start + b - ota_burst_format::HEADER_SYMBOLS] =
-            y[k] * gr_complex(std::polar(1.0, -phase_at(k)));
+        d_out[start + b - ota_burst_format::HEADER_SYMBOLS] = y[k] * derot[k];
     }
 
     double gain = 0;

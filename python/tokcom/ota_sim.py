@@ -78,8 +78,13 @@ def _run(tb, rx, store, n_samples: int, tx=None, pdus=()) -> float:
     posted = 0
     start = time.perf_counter()
     tb.start()
-    deadline = time.monotonic() + 3600
-    while time.monotonic() < deadline:
+    deadline = time.monotonic() + max(120.0, n_samples / 2e5)
+    while True:
+        if time.monotonic() > deadline:
+            tb.stop()
+            tb.wait()
+            raise RuntimeError(f"the receiver took {rx.sync.nitems_read(0)} of {n_samples} "
+                               "samples and stalled")
         while (posted < len(pdus) and posted // PACKETS_PER_FRAME
                < tx.framer.bursts_out() + MAX_FRAMES_IN_FLIGHT):
             target._post(port, pdus[posted])
@@ -154,9 +159,14 @@ def run_ota(cfg: SimConfig, iq_out: str | None = None, iq_in: str | None = None)
     else:
         tx = ota_tx(PAYLOAD_BITS, sps=cfg.sps, rolloff=cfg.rolloff, gap_samples=cfg.gap)
         burst = tx.format.burst_samples(PACKETS_PER_FRAME)
-        # channel_model holds back a few samples and the sample-rate offset changes the
-        # count slightly: stop a little short of the end of the last gap.
-        samples = cfg.lead + cfg.frames * (burst + cfg.gap) - 32
+        # channel_model holds back a few samples and a sample-rate offset removes
+        # |ppm| 1e-6 of them: stop that much short of the end of the last gap.
+        sent_samples = cfg.lead + cfg.frames * (burst + cfg.gap)
+        short = 32 + int(np.ceil(2e-6 * abs(cfg.sro_ppm) * sent_samples))
+        if short > cfg.gap // 2:
+            raise ValueError(f"--gap {cfg.gap} is too short for {cfg.frames} frames at "
+                             f"{cfg.sro_ppm} ppm: use --gap {2 * short} or more")
+        samples = sent_samples - short
         lead = blocks.delay(gr.sizeof_gr_complex, cfg.lead)
         channel = ota_channel(cfg.esn0, cfg.cfo, cfg.sro_ppm, cfg.multipath, cfg.amplitude,
                               cfg.sps, cfg.seed, cfg.random_jitter, cfg.rolloff)

@@ -56,10 +56,10 @@ class qa_ota_format(gr_unittest.TestCase):
         cfg = SimConfig(frames=2)
         for pdu in _tx_pdus(cfg, sent_payloads(cfg)):
             tx.link.source.to_basic_block()._post(pmt.intern("in"), pdu)
-        # The message-driven TX never ends by itself: stop once the head has passed
-        # the two bursts.
+        # The message-driven TX never ends by itself: stop once the sink holds the two
+        # bursts.
         tb.start()
-        while head.nitems_written(0) < 2 * (tx.format.burst_samples(64) + 10):
+        while len(sink.data()) < 2 * (tx.format.burst_samples(64) + 10):
             time.sleep(0.005)
         tb.stop()
         tb.wait()

@@ -25,7 +25,7 @@ from gnuradio.tokcom import (
     token_depacketizer,
     token_packetizer,
 )
-from gnuradio.tokcom.testing_support import post_and_collect
+from gnuradio.tokcom.testing_support import run_to_done
 
 
 def frame(q=1024, seed=0, frame_id=5, h=16, w=16):
@@ -38,7 +38,7 @@ class qa_semantic_mapper(gr_unittest.TestCase):
     def test_mapper_sends_label_of_each_token(self):
         labels = labeling.random_labels(1024, 3)
         f = frame()
-        (out,) = post_and_collect(semantic_mapper(labels.tolist()),
+        (out,) = run_to_done(semantic_mapper(labels.tolist()),
                                   [("in", make_frame_pdu(f))], expected=1)
         got = parse_frame_pdu(out)
         np.testing.assert_array_equal(got.tokens, labels[f.tokens])  # spec: label = π[t]
@@ -54,7 +54,7 @@ class qa_semantic_mapper(gr_unittest.TestCase):
         sent[mask] = 0  # as the depacketizer leaves lost positions
         rx = Frame(sent, 9, 16, mask=mask)
         blk = semantic_demapper(labels.tolist())
-        (out,) = post_and_collect(blk, [("in", make_frame_pdu(rx))], expected=1)
+        (out,) = run_to_done(blk, [("in", make_frame_pdu(rx))], expected=1)
         got = parse_frame_pdu(out)
         want = f.tokens.copy()
         want[mask] = 0
@@ -106,7 +106,7 @@ class qa_semantic_mapper(gr_unittest.TestCase):
         ]
         for block in (semantic_mapper, semantic_demapper):
             blk = block(labels)
-            out = post_and_collect(blk, [("in", m) for m in bad] + [("in", good)], expected=1)
+            out = run_to_done(blk, [("in", m) for m in bad] + [("in", good)], expected=1)
             self.assertEqual(len(out), 1)
             self.assertEqual(blk.frames_dropped(), len(bad))
             self.assertEqual(blk.frames_in(), len(bad) + 1)
