@@ -31,9 +31,10 @@ namespace tokcom {
  * Output format: float LLRs clipped to +-1000 (quantize = false), or bytes for 8-bit soft
  * decoders such as gr-fec's cc_decoder (quantize = true):
  * clamp(round(128 + quant_scale * LLR), 0, 255); DEFAULT_QUANT_SCALE (16) is
- * the scale measured best for gr-fec's cc_decoder (docs/link.md). With quantize = true an optional
- * second output carries the same LLRs as floats clipped to +-1000, for the
- * soft-output decoder of CRC-failed packets (packet_deframer's soft input).
+ * the scale measured best for gr-fec's cc_decoder (docs/link.md). With
+ * quantize = true an optional second output carries the same LLRs as floats
+ * clipped to +-1000, for the soft-output decoder of CRC-failed packets
+ * (packet_deframer's soft input).
  *
  * N0: noise_var if > 0; otherwise the frame meta's "noise_var" (double) if present (the
  * over-the-air burst receiver measures it per burst); otherwise estimated from the guard

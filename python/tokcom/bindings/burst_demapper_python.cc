@@ -11,7 +11,7 @@
 /* BINDTOOL_GEN_AUTOMATIC(0)                                                       */
 /* BINDTOOL_USE_PYGCCXML(0)                                                        */
 /* BINDTOOL_HEADER_FILE(burst_demapper.h)                                        */
-/* BINDTOOL_HEADER_FILE_HASH(ffd61326836dd01c5faa8e9bbb5df4d6)                     */
+/* BINDTOOL_HEADER_FILE_HASH(50f10f9b47c83c178a826fb089c0f148)                     */
 /***********************************************************************************/
 
 #include <pybind11/pybind11.h>
