@@ -117,9 +117,10 @@ def start_server(tiny_bundle, tmp_path):
         srv.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def server(tiny_bundle, tmp_path_factory):
-    """The shared server (batching on, small limits); must exit 0 on SIGTERM."""
+    """The shared server of tests/service (batching on, small limits); must exit 0 on
+    SIGTERM. Package scope: it stops when the service tests end, not with the session."""
     log_dir = tmp_path_factory.mktemp("shared_server")
     srv = ServerProcess(tiny_bundle, free_port(), log_dir / "server.log",
                         ["--max-message-bytes", str(MAX_MESSAGE_BYTES),

@@ -8,7 +8,7 @@ import ctypes
 import signal
 import sys
 
-LIFETIME_S = 240
+LIFETIME_S = 1800  # a safety net: the fixtures stop their servers long before
 PR_SET_PDEATHSIG = 1
 
 
