@@ -6,6 +6,7 @@ one has a new shape - what made RSS grow without bound before issue #14.  Usage:
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/soak_service.py \\
         [--requests 20000] [--max-seconds 3600] [--max-frames 8] [--every 500] \\
         [--model DIR | --random-preset bundled] [--server-arg=--threads=1 ...] [--env K=V]
+        [--in-process]
 
 The server is a child process on 127.0.0.1 (stopped at the end); the loop is bounded by
 ``--requests`` and ``--max-seconds``.  Prints one line per ``--every`` requests (requests,
@@ -67,6 +68,37 @@ def stop_server(proc) -> None:
             proc.wait(10)
 
 
+def _in_process(args) -> int:
+    """The same traffic straight into ModelEngine.predict; RSS of this process."""
+    import torch
+
+    from gnuradio.tokcom.service.engine import ModelEngine
+    from gnuradio.tokcom.service.validation import Limits
+
+    torch.set_num_threads(1)
+    eng = ModelEngine.from_bundle(args.model)
+    g = np.random.default_rng(args.seed)
+    spec = eng.spec(Limits())
+    steps = args.steps or spec.default_steps
+    t0 = time.monotonic()
+    print(f"in-process soak: {spec.model_id}, {args.requests} requests of 1-{args.max_frames} "
+          f"frames, steps {steps}")
+    print(f"{'requests':>9} {'seconds':>8} {'RSS MiB':>8} {'load 1 min':>10}")
+    print(f"{0:9d} {0.0:8.1f} {rss_mib(os.getpid()):8.1f} {os.getloadavg()[0]:10.2f}")
+    for i in range(1, args.requests + 1):
+        if time.monotonic() - t0 > args.max_seconds:
+            break
+        b = int(g.integers(1, args.max_frames + 1))
+        tokens = g.integers(0, spec.codebook_size, (b, spec.grid_h, spec.grid_w))
+        mask = g.random(tokens.shape) < g.uniform(0, args.max_loss)
+        eng.predict(tokens.astype(np.uint16), mask, None, steps=steps,
+                    schedule=spec.default_schedule, temperature=0.0, seed=0)
+        if i % args.every == 0:
+            print(f"{i:9d} {time.monotonic() - t0:8.1f} {rss_mib(os.getpid()):8.1f} "
+                  f"{os.getloadavg()[0]:10.2f}", flush=True)
+    return 0
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--model", help="bundle directory (default: the bundled default model)")
@@ -83,7 +115,12 @@ def main(argv=None) -> int:
     p.add_argument("--server-arg", action="append", default=["--threads=1"],
                    help="extra tokcom-serve argument (repeatable)")
     p.add_argument("--env", action="append", default=[], help="KEY=VALUE for the server")
+    p.add_argument("--in-process", action="store_true",
+                   help="call ModelEngine.predict in this process instead (one torch "
+                        "thread; set allocator/cache variables in this process's environment)")
     args = p.parse_args(argv)
+    if args.in_process:
+        return _in_process(args)
 
     from gnuradio.tokcom.models import default_model_dir
 
