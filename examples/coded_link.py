@@ -51,7 +51,7 @@ class coded_link(gr.top_block):
 
         self.tx = tokcom.coded_link_tx(40, 'crc16', code, '16qam', 8, True)
         self.source = tokcom.random_frame_source(16, 16, 1024, n_frames, 100, 10, seed, 0, 0.5)
-        self.rx = tokcom.coded_link_rx(40, 'crc16', code, '16qam', 8, (10**(-esn0_db/10)), 16, True)
+        self.rx = tokcom.coded_link_rx(40, 'crc16', code, '16qam', 8, (10**(-esn0_db/10)), 16, True, False, True)
         self.packetizer = tokcom.token_packetizer(4, 'random', seed)
         self.meter = tokcom.token_error_meter(False)
         self.depacketizer = tokcom.token_depacketizer(16, 16, 1024, 4, 'random', seed, 500)

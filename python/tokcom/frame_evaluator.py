@@ -110,6 +110,14 @@ class frame_evaluator(gr.basic_block):
              "n_masked": int(mask.sum())}
         m.update({k: int(meta[k]) for k in PACKET_KEYS if k in meta})
         entry = self._refs.get(frame.frame_id)
+        if entry is None:
+            # GNU Radio drains one port's queue before the next: with completed frames
+            # always waiting on "in" (a predictor without a service call), references
+            # queued on "ref" would starve. Take them first.
+            port = pmt.intern("ref")
+            while (ref_msg := self.to_basic_block().delete_head_nowait(port)) is not None:
+                self._handle_ref(ref_msg)
+            entry = self._refs.get(frame.frame_id)
         if entry is None or entry[0].tokens.shape != frame.tokens.shape:
             self.counts["no_reference"] += 1
         else:
