@@ -165,6 +165,8 @@ def make_source(spec: RadioSpec, rate: float, freq: float, gain: float = 0.0,
     if not os.path.isfile(path):
         raise RadioError(f"file: {path} does not exist")
     n = os.path.getsize(path) // gr.sizeof_gr_complex
+    if n == 0:
+        raise RadioError(f"file: {path} holds no complete complex64 sample")
     return FrontEnd(spec, blocks.file_source(gr.sizeof_gr_complex, path, False), finite=True,
                     n_samples=n, sample_rate=meta and meta["sample_rate"],
                     frequency=meta and meta["frequency"])

@@ -17,7 +17,7 @@ import sys
 import time
 
 import pmt
-from gnuradio import gr
+from gnuradio import blocks, gr
 
 from .. import tokcom_python as cpp
 from ..frame_evaluator import frame_evaluator
@@ -31,10 +31,11 @@ from .frontends import RadioError, file_recorder, make_source
 from .held_out import held_out_frames
 
 log = logging.getLogger("tokcom-rx")
+FILE_PAD = 2**31 - 1  # zero samples after a replayed file (the run stops when drained)
 
 
 class tokcom_rx(gr.top_block):
-    def __init__(self, link: LinkConfig, source, args, recorder=None):
+    def __init__(self, link: LinkConfig, source, args, recorder=None, pad=None):
         gr.top_block.__init__(self, "tokcom_rx", catch_exceptions=False)
         self.link = link
         self.rx = ota_rx(link.payload_bits, link.crc, link.code, link.modulation,
@@ -48,9 +49,21 @@ class tokcom_rx(gr.top_block):
         self.evaluator = frame_evaluator(args.service, not args.no_pictures, args.output_dir,
                                          0, max_frames=1 << 16,
                                          timeout_s=args.service_timeout)
-        self.connect(source, self.rx)
+        self.source, self.recorder = source, recorder  # kept alive with the flowgraph
         if recorder is not None:
             self.connect(source, recorder)
+        if pad:
+            # A file source: zeros after its last sample, so that the burst detector, which
+            # looks ahead, finishes a burst that ends near the end of the file, and so that
+            # the stream never ends by itself: an ending stream sends "done" down the
+            # message chain and would stop the evaluator before the frames still with the
+            # service reach it. drained() tells when to stop.
+            self.tail = blocks.null_source(gr.sizeof_gr_complex)
+            self.concat = blocks.stream_mux(gr.sizeof_gr_complex, [pad[0], pad[1]])
+            self.connect(source, (self.concat, 0))
+            self.connect(self.tail, (self.concat, 1))
+            source = self.concat
+        self.connect(source, self.rx)
         self.msg_connect(self.rx, "out", self.depacketizer, "in")
         self.msg_connect(self.depacketizer, "out", self.predict, "in")
         self.msg_connect(self.predict, "out", self.evaluator, "in")
@@ -83,6 +96,10 @@ class tokcom_rx(gr.top_block):
             frames_unpredicted=int(t.get("unpredicted", 0)),
             frames_without_reference=int(self.evaluator.counts["no_reference"]),
             latency_ms=nan(t.get("latency_ms")),
+            frames_depacketized=int(self.depacketizer.frames_out()),
+            packets_late=int(self.depacketizer.packets_late()),
+            packets_duplicate=int(self.depacketizer.packets_duplicate()),
+            prediction_counts=dict(self.predict.counts),
             samples=int(self.rx.sync.nitems_read(0)))
 
 
@@ -135,7 +152,8 @@ def main(argv=None) -> int:
         n_refs = max(args.references, args.frames) if args.references else 0
         refs = list(held_out_frames(client, info, args.first_image, n_refs, True))
     recorder = file_recorder(args.record, rate, freq, "tokcom-rx") if args.record else None
-    tb = tokcom_rx(link, source.block, args, recorder)
+    pad = (source.n_samples, FILE_PAD) if source.finite else None
+    tb = tokcom_rx(link, source.block, args, recorder, pad)
     ref_port = pmt.intern("ref")
     for ref in refs:  # posted before start: the evaluator has every reference first
         tb.evaluator.to_basic_block()._post(ref_port, make_frame_pdu(ref))
@@ -159,9 +177,13 @@ def main(argv=None) -> int:
     finally:
         tb.stop()  # a zmq pull_source never ends by itself
         tb.wait()
+        if recorder is not None:
+            recorder.close()  # flushes: the process may end before the block is destroyed
     s = tb.summary()
     s.update(seconds=round(time.monotonic() - t0, 3), radio=str(spec), sample_rate=rate,
              frequency=freq)
+    if source.finite:  # the samples of the file, not the zeros after it
+        s["samples"] = min(s["samples"], source.n_samples)
     print(status_line(s, s["seconds"]), file=sys.stderr, flush=True)
     if args.json:
         print(json.dumps(s), flush=True)

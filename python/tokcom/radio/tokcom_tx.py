@@ -38,14 +38,16 @@ class tokcom_tx(gr.top_block):
                          link.tokens_per_packet, link.token_bits, args.sps, args.rolloff,
                          CONTINUOUS_GAP if continuous else 0, link.scramble)
         self.msg_connect(self.packetizer, "out", self.tx, "in")
-        chain = [self.tx]
+        # Blocks are attributes: a Python block (the channel's burst jitter) must outlive
+        # __init__.
         self.lead = CONTINUOUS_LEAD if continuous else 0
-        if self.lead:
-            chain.append(blocks.delay(gr.sizeof_gr_complex, self.lead))
+        self.delay = blocks.delay(gr.sizeof_gr_complex, self.lead) if self.lead else None
+        self.channel = None
         if args.esn0 is not None:
-            chain.append(ota_channel(args.esn0, args.cfo, args.sro_ppm, args.multipath,
-                                     args.amplitude, args.sps, args.seed, True, args.rolloff))
-        self.sink = sink
+            self.channel = ota_channel(args.esn0, args.cfo, args.sro_ppm, args.multipath,
+                                       args.amplitude, args.sps, args.seed, True, args.rolloff)
+        chain = [b for b in (self.tx, self.delay, self.channel) if b is not None]
+        self.sink, self.recorder = sink, recorder
         self.connect(*chain, sink)
         if recorder is not None:
             self.connect(chain[-1], recorder)
@@ -124,10 +126,14 @@ def main(argv=None) -> int:
     finally:
         tb.stop()
         tb.wait()
-    bursts = tb.tx.framer.bursts_out()
-    log.info("%d bursts (images %d ... %d) sent to %s in %.2f s", bursts, args.first_image,
-             args.first_image + len(frames) - 1, spec, time.monotonic() - t0)
-    return 0 if bursts == len(frames) else 1
+        for block in (sink.block, recorder):  # file sinks: flush before the process ends
+            if hasattr(block, "close"):
+                block.close()
+    done = tb.sent_everything(len(frames))
+    log.info("%d bursts (images %d ... %d) %s %s in %.2f s", tb.tx.framer.bursts_out(),
+             args.first_image, args.first_image + len(frames) - 1,
+             "sent to" if done else "made, not all taken by", spec, time.monotonic() - t0)
+    return 0 if done else 1
 
 
 if __name__ == "__main__":
