@@ -197,3 +197,20 @@ def test_sigmf_written_by_tx_replays_at_rx(service, tmp_path):
     assert result["frames_decoded"] == 3 and result["bursts"] == 3, err[-3000:]
     assert result["sample_rate"] == 2e6 and result["frequency"] == 2.45e9
     assert result["frames_without_reference"] == 0 and result["per"] < 0.05
+
+
+@needs_model
+def test_grc_examples_ota_tx_and_ota_rx_over_zmq(service, grc_env):
+    """examples/ota_tx.py and ota_rx.py (grcc output) deliver 3 images to each other."""
+    root = Path(__file__).resolve().parent.parent / "examples"
+    radio = f"zmq:tcp://127.0.0.1:{ZMQ_PORT + 3}"
+    rx = subprocess.Popen([sys.executable, str(root / "ota_rx.py"), "-r", radio, "-n", "3",
+                           "-a", service], env=grc_env, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True)
+    tx = subprocess.run([sys.executable, str(root / "ota_tx.py"), "-r", radio, "-n", "3",
+                         "-a", service], env=grc_env, capture_output=True, text=True,
+                        timeout=120)
+    assert tx.returncode == 0 and "3 bursts sent" in tx.stdout, tx.stderr[-3000:]
+    out, err = rx.communicate(timeout=120)
+    assert rx.returncode == 0, err[-3000:]
+    assert "bursts 3  header failures 0  frames 3" in out, out + err[-3000:]

@@ -6,6 +6,7 @@ processes) or ``file:PATH`` (raw complex64 or SigMF). :func:`make_source` and
 gr-uhd (tests use :class:`FakeUHD`, never a real USRP block).
 """
 
+from .fake_uhd import FakeUHD
 from .frontends import (
     FrontEnd,
     RadioError,
@@ -17,9 +18,8 @@ from .frontends import (
     radio_sink,
     radio_source,
 )
-from .fake_uhd import FakeUHD
 from .sigmf import is_sigmf, read_sigmf_meta, sigmf_paths, write_sigmf_meta
 
 __all__ = ["FakeUHD", "FrontEnd", "RadioError", "RadioSpec", "check_uhd_args", "is_sigmf",
-           "make_sink", "make_source", "parse_radio", "radio_sink", "radio_source", "read_sigmf_meta", "sigmf_paths",
-           "write_sigmf_meta"]
+           "make_sink", "make_source", "parse_radio", "radio_sink", "radio_source",
+           "read_sigmf_meta", "sigmf_paths", "write_sigmf_meta"]

@@ -7,7 +7,7 @@ frequency (``core:frequency``, Hz) and the start time (``core:datetime``, ISO 86
 """
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 SIGMF_VERSION = "1.0.0"
@@ -32,7 +32,7 @@ def write_sigmf_meta(path, sample_rate: float, frequency: float, description: st
                      start: datetime | None = None, extra: dict | None = None) -> Path:
     """Writes the .sigmf-meta of the recording `path`; returns its path."""
     _, meta_path = sigmf_paths(path)
-    start = start or datetime.now(timezone.utc)
+    start = start or datetime.now(UTC)
     meta = {
         "global": {"core:datatype": DATATYPE, "core:sample_rate": float(sample_rate),
                    "core:version": SIGMF_VERSION, "core:recorder": "gr-tokcom",
