@@ -18,10 +18,26 @@ def add_radio_options(p, gain_default: float):
                    help="also record the IQ at this end (NAME.sigmf-data: SigMF, "
                         "else raw complex64)")
     p.add_argument("--service", default=DEFAULT_SERVICE, help="model service endpoint")
+    p.add_argument("--curve-secret-key", metavar="FILE", default="",
+                   help="this client's CURVE secret key (NAME.key_secret), for a service on "
+                        "another host (docs/service.md)")
+    p.add_argument("--curve-server-key", metavar="FILE", default="",
+                   help="the service's CURVE public key (server.key)")
     p.add_argument("--first-image", type=int, default=0,
                    help="first Fashion-MNIST test image (frame_id = image index)")
     p.add_argument("--sps", type=int, default=2, help="samples per symbol")
     p.add_argument("--rolloff", type=float, default=0.35, help="RRC roll-off")
+
+
+def curve_keys(p, args):
+    """CurveClientKeys from --curve-secret-key / --curve-server-key, or None."""
+    if not args.curve_secret_key and not args.curve_server_key:
+        return None
+    if not (args.curve_secret_key and args.curve_server_key):
+        p.error("CURVE needs both --curve-secret-key and --curve-server-key")
+    from ..service.security import CurveClientKeys
+
+    return CurveClientKeys.from_files(args.curve_secret_key, args.curve_server_key)
 
 
 def radio_spec(p, args):

@@ -26,7 +26,7 @@ from ..link_config import LinkConfig
 from ..mask_predict import mask_predict
 from ..ota_rx import ota_rx
 from ..service.client import ServiceClient
-from .common import add_radio_options, radio_spec
+from .common import add_radio_options, curve_keys, radio_spec
 from .frontends import RadioError, file_recorder, make_source
 from .held_out import held_out_frames
 
@@ -35,7 +35,7 @@ FILE_PAD = 2**31 - 1  # zero samples after a replayed file (the run stops when d
 
 
 class tokcom_rx(gr.top_block):
-    def __init__(self, link: LinkConfig, source, args, recorder=None, pad=None):
+    def __init__(self, link: LinkConfig, source, args, recorder=None, pad=None, curve=None):
         gr.top_block.__init__(self, "tokcom_rx", catch_exceptions=False)
         self.link = link
         self.rx = ota_rx(link.payload_bits, link.crc, link.code, link.modulation,
@@ -45,10 +45,11 @@ class tokcom_rx(gr.top_block):
             link.grid_h, link.grid_w, link.codebook_size, link.tokens_per_packet,
             link.interleaver, link.interleaver_seed, 500.0)
         self.predict = mask_predict(args.service, "realtime", True, 0, 0.0, 0,
-                                    args.max_outstanding, args.service_timeout, 0)
+                                    args.max_outstanding, args.service_timeout, 0,
+                                    curve=curve)
         self.evaluator = frame_evaluator(args.service, not args.no_pictures, args.output_dir,
                                          0, max_frames=1 << 16,
-                                         timeout_s=args.service_timeout)
+                                         timeout_s=args.service_timeout, curve=curve)
         self.source, self.recorder = source, recorder  # kept alive with the flowgraph
         if recorder is not None:
             self.connect(source, recorder)
@@ -146,14 +147,15 @@ def main(argv=None) -> int:
         p.exit(1, f"tokcom-rx: {err}\n")
     rate = source.sample_rate or args.rate
     freq = source.frequency if source.frequency is not None else args.freq
-    with ServiceClient(args.service, timeout=30.0, retries=2) as client:
+    curve = curve_keys(p, args)
+    with ServiceClient(args.service, timeout=30.0, retries=2, curve=curve) as client:
         info = client.info()
         link = LinkConfig.from_info(info)
         n_refs = max(args.references, args.frames) if args.references else 0
         refs = list(held_out_frames(client, info, args.first_image, n_refs, True))
     recorder = file_recorder(args.record, rate, freq, "tokcom-rx") if args.record else None
     pad = (source.n_samples, FILE_PAD) if source.finite else None
-    tb = tokcom_rx(link, source.block, args, recorder, pad)
+    tb = tokcom_rx(link, source.block, args, recorder, pad, curve)
     ref_port = pmt.intern("ref")
     for ref in refs:  # posted before start: the evaluator has every reference first
         tb.evaluator.to_basic_block()._post(ref_port, make_frame_pdu(ref))

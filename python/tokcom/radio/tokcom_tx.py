@@ -19,7 +19,7 @@ from ..link_config import LinkConfig
 from ..ota_channel import MULTIPATH, ota_channel
 from ..ota_tx import ota_tx
 from ..service.client import ServiceClient
-from .common import add_radio_options, radio_spec
+from .common import add_radio_options, curve_keys, radio_spec
 from .frontends import RadioError, file_recorder, make_sink
 from .held_out import held_out_frames
 
@@ -90,7 +90,8 @@ def main(argv=None) -> int:
     if args.esn0 is None and (args.cfo or args.sro_ppm or args.multipath != "none"):
         p.error("impairments need --esn0 (the channel adds its noise)")
 
-    with ServiceClient(args.service, timeout=30.0, retries=2) as client:
+    curve = curve_keys(p, args)
+    with ServiceClient(args.service, timeout=30.0, retries=2, curve=curve) as client:
         info = client.info()
         link = LinkConfig.from_info(info)
         frames = list(held_out_frames(client, info, args.first_image, args.images))
