@@ -214,3 +214,38 @@ def test_grc_examples_ota_tx_and_ota_rx_over_zmq(service, grc_env):
     out, err = rx.communicate(timeout=120)
     assert rx.returncode == 0, err[-3000:]
     assert "bursts 3  header failures 0  frames 3" in out, out + err[-3000:]
+
+
+def test_tokcom_tx_bursts_into_a_fake_usrp_scaled_and_tagged():
+    """tokcom-tx's flowgraph on uhd: (FakeUHD): one tx_sob/tx_eob pair per frame, no gap,
+    samples scaled below the fc32 full scale, the USRP tuned as asked."""
+    from argparse import Namespace
+
+    from gnuradio.tokcom.frame_pdu import Frame, make_frame_pdu
+    from gnuradio.tokcom.link_config import LinkConfig
+    from gnuradio.tokcom.radio.tokcom_tx import tokcom_tx
+
+    uhd = FakeUHD()
+    sink = make_sink(parse_radio("uhd:type=b200,serial=F00"), 1e6, 915e6, 50.0, "TX/RX",
+                     uhd=uhd)
+    args = Namespace(sps=2, rolloff=0.35, esn0=None, scale=0.7)
+    tb = tokcom_tx(LinkConfig(), sink.block, args, continuous=False)
+    rng = np.random.default_rng(0)
+    for i in range(2):
+        frame = Frame(rng.integers(0, 1024, (16, 16)).astype(np.uint16), i, 1024, label=i)
+        tb.packetizer.to_basic_block()._post(pmt.intern("in"), make_frame_pdu(frame))
+    tb.start()
+    for _ in range(4000):
+        if tb.sent_everything(2):
+            break
+        time.sleep(0.005)
+    tb.stop()
+    tb.wait()
+    n = tb.tx.format.burst_samples(64)
+    tags = [(pmt.symbol_to_string(t.key), t.offset) for t in sink.block.tags()
+            if pmt.symbol_to_string(t.key).startswith("tx_")]
+    assert tags == [("tx_sob", 0), ("tx_eob", n - 1), ("tx_sob", n), ("tx_eob", 2 * n - 1)]
+    x = sink.block.samples()
+    assert len(x) == 2 * n and 0.9 < np.abs(x).max() < 1.0
+    assert sink.block.settings() == {"set_samp_rate": 1e6, "set_center_freq": 915e6,
+                                     "set_gain": 50.0, "set_antenna": "TX/RX"}

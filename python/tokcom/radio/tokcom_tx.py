@@ -46,7 +46,9 @@ class tokcom_tx(gr.top_block):
         if args.esn0 is not None:
             self.channel = ota_channel(args.esn0, args.cfo, args.sro_ppm, args.multipath,
                                        args.amplitude, args.sps, args.seed, True, args.rolloff)
-        chain = [b for b in (self.tx, self.delay, self.channel) if b is not None]
+        # A USRP's fc32 full scale is 1.0; ota_tx peaks at ~1.38 (16-QAM corners + RRC).
+        self.scale = (blocks.multiply_const_cc(args.scale) if not continuous else None)
+        chain = [b for b in (self.tx, self.delay, self.channel, self.scale) if b is not None]
         self.sink, self.recorder = sink, recorder
         self.connect(*chain, sink)
         if recorder is not None:
@@ -66,6 +68,9 @@ def main(argv=None) -> int:
         description="Send Fashion-MNIST test images as TokCom bursts (docs/ota.md, Runbook).")
     add_radio_options(p, gain_default=40.0)
     p.add_argument("--images", type=int, default=10, help="images (frames, one burst each)")
+    p.add_argument("--scale", type=float, default=0.7,
+                   help="uhd: sample scale before the USRP (ota_tx peaks at ~1.38; fc32 "
+                        "full scale is 1.0)")
     p.add_argument("--fps", type=float, default=0.0,
                    help="frames per second (0: as fast as the radio takes them)")
     cable = p.add_argument_group("simulated channel in the cable (zmq/file only; "
