@@ -160,7 +160,10 @@ def make_source(spec: RadioSpec, rate: float, freq: float, gain: float = 0.0,
                                                  False, -1))
     path, meta = spec.arg, None
     if is_sigmf(path):
-        meta = read_sigmf_meta(path)
+        try:
+            meta = read_sigmf_meta(path)
+        except (OSError, ValueError) as err:  # missing or unreadable .sigmf-meta
+            raise RadioError(f"file: {err}") from None
         path = str(sigmf_paths(path)[0])
     if not os.path.isfile(path):
         raise RadioError(f"file: {path} does not exist")

@@ -17,7 +17,7 @@ def held_out_frames(client, info: dict, first: int, count: int, with_images: boo
     """Yields the Frame of test images first ... first + count - 1 (frame_id = index mod
     2^16), tokenized by the service; with_images puts the picture in meta "image"."""
     images, labels = fashion_mnist_test()
-    if not 0 <= first and first + count <= len(images):
+    if first < 0 or count < 0 or first + count > len(images):
         raise ValueError(f"images {first} ... {first + count - 1}: the test split has "
                          f"{len(images)}")
     for start in range(first, first + count, TOKENIZE_BATCH):

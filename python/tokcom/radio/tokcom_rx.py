@@ -26,6 +26,7 @@ from ..link_config import LinkConfig
 from ..mask_predict import mask_predict
 from ..ota_rx import ota_rx
 from ..service.client import ServiceClient
+from ..service.errors import ServiceError
 from .common import add_radio_options, curve_keys, radio_spec
 from .frontends import RadioError, file_recorder, make_source
 from .held_out import held_out_frames
@@ -148,11 +149,17 @@ def main(argv=None) -> int:
     rate = source.sample_rate or args.rate
     freq = source.frequency if source.frequency is not None else args.freq
     curve = curve_keys(p, args)
-    with ServiceClient(args.service, timeout=30.0, retries=2, curve=curve) as client:
-        info = client.info()
-        link = LinkConfig.from_info(info)
-        n_refs = max(args.references, args.frames) if args.references else 0
-        refs = list(held_out_frames(client, info, args.first_image, n_refs, True))
+    try:
+        with ServiceClient(args.service, timeout=15.0, retries=1, curve=curve) as client:
+            info = client.info()
+            link = LinkConfig.from_info(info)
+            n_refs = max(args.references, args.frames) if args.references else 0
+            try:
+                refs = list(held_out_frames(client, info, args.first_image, n_refs, True))
+            except ValueError as err:
+                p.error(str(err))
+    except (OSError, ServiceError) as err:
+        p.exit(1, f"tokcom-rx: model service at {args.service}: {err}\n")
     recorder = file_recorder(args.record, rate, freq, "tokcom-rx") if args.record else None
     pad = (source.n_samples, FILE_PAD) if source.finite else None
     tb = tokcom_rx(link, source.block, args, recorder, pad, curve)

@@ -19,6 +19,7 @@ from ..link_config import LinkConfig
 from ..ota_channel import MULTIPATH, ota_channel
 from ..ota_tx import ota_tx
 from ..service.client import ServiceClient
+from ..service.errors import ServiceError
 from .common import add_radio_options, curve_keys, radio_spec
 from .frontends import RadioError, file_recorder, make_sink
 from .held_out import held_out_frames
@@ -96,10 +97,16 @@ def main(argv=None) -> int:
         p.error("impairments need --esn0 (the channel adds its noise)")
 
     curve = curve_keys(p, args)
-    with ServiceClient(args.service, timeout=30.0, retries=2, curve=curve) as client:
-        info = client.info()
-        link = LinkConfig.from_info(info)
-        frames = list(held_out_frames(client, info, args.first_image, args.images))
+    try:
+        with ServiceClient(args.service, timeout=15.0, retries=1, curve=curve) as client:
+            info = client.info()
+            link = LinkConfig.from_info(info)
+            try:
+                frames = list(held_out_frames(client, info, args.first_image, args.images))
+            except ValueError as err:
+                p.error(str(err))
+    except (OSError, ServiceError) as err:
+        p.exit(1, f"tokcom-tx: model service at {args.service}: {err}\n")
     try:
         sink = make_sink(spec, args.rate, args.freq, args.gain, args.antenna,
                          description=f"tokcom-tx {args.images} frames")
