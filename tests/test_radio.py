@@ -249,3 +249,18 @@ def test_tokcom_tx_bursts_into_a_fake_usrp_scaled_and_tagged():
     assert len(x) == 2 * n and 0.9 < np.abs(x).max() < 1.0
     assert sink.block.settings() == {"set_samp_rate": 1e6, "set_center_freq": 915e6,
                                      "set_gain": 50.0, "set_antenna": "TX/RX"}
+
+
+def test_file_source_refuses_unreadable_recordings(tmp_path):
+    bad = tmp_path / "bad.sigmf-data"
+    bad.write_bytes(np.zeros(16, np.complex64).tobytes())
+    with pytest.raises(RadioError, match="sigmf-meta"):  # no meta beside the data
+        make_source(parse_radio(f"file:{bad}"), 1e6, 0)
+    bad.with_suffix(".sigmf-meta").write_text(
+        json.dumps({"global": {"core:datatype": "ci16_le", "core:sample_rate": 1e6}}))
+    with pytest.raises(RadioError, match="cf32_le"):
+        make_source(parse_radio(f"file:{bad}"), 1e6, 0)
+    empty = tmp_path / "empty.cf32"
+    empty.write_bytes(b"1234")
+    with pytest.raises(RadioError, match="no complete"):
+        make_source(parse_radio(f"file:{empty}"), 1e6, 0)
