@@ -34,6 +34,8 @@ _PYTHON = {
     "ota_tx": "ota_tx",
     "message_collector": "message_collector",
     "packet_loss": "packet_loss",
+    "radio_sink": "radio",
+    "radio_source": "radio",
     "random_frame_source": "random_frame_source",
     "token_error_meter": "token_error_meter",
 }

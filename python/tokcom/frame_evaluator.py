@@ -43,12 +43,13 @@ class frame_evaluator(gr.basic_block):
 
     def __init__(self, service="tcp://127.0.0.1:5555", detokenize=True, output_dir="",
                  channel_uses_per_frame=0, max_frames=1024,
-                 timeout_s=10.0):
+                 timeout_s=10.0, *, curve=None):
         gr.basic_block.__init__(self, name="frame_evaluator", in_sig=None, out_sig=None)
         self.service, self.detokenize = service, bool(detokenize)
         self.output_dir = Path(output_dir) if output_dir else None
         self.channel_uses = int(channel_uses_per_frame)
         self.max_frames, self.timeout_s = int(max_frames), float(timeout_s)
+        self.curve = curve  # CurveClientKeys for a service elsewhere (docs/service.md)
         self.counts = dict(frames=0, images_out=0, no_reference=0, decode_failures=0)
         self._drops = DropLog()  # malformed messages
         self._refs = OrderedDict()  # frame_id -> (ref Frame, {grid bytes: image})
@@ -64,7 +65,8 @@ class frame_evaluator(gr.basic_block):
 
     def start(self):
         if self.detokenize:
-            self._client = ServiceClient(self.service, timeout=self.timeout_s, retries=1)
+            self._client = ServiceClient(self.service, timeout=self.timeout_s, retries=1,
+                                         curve=self.curve)
         if self.output_dir is not None:
             self.output_dir.mkdir(parents=True, exist_ok=True)
         return super().start()

@@ -59,7 +59,7 @@ class mask_predict(gr.basic_block):
 
     def __init__(self, service="tcp://127.0.0.1:5555", mode="realtime", use_label=True,
                  steps=0, temperature=0.0, seed=0, max_outstanding=16, timeout_s=2.0,
-                 retries=1, name="tokcom_cmi", receiver="mask", crc="crc16"):
+                 retries=1, name="tokcom_cmi", receiver="mask", crc="crc16", *, curve=None):
         gr.basic_block.__init__(self, name="mask_predict", in_sig=None, out_sig=None)
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
@@ -73,6 +73,7 @@ class mask_predict(gr.basic_block):
                            seed=int(seed))
         self.max_outstanding = int(max_outstanding)
         self.timeout_s, self.retries = float(timeout_s), int(retries)
+        self.curve = curve  # CurveClientKeys for a service elsewhere (docs/service.md)
         self.counts = dict(frames_in=0, frames_out=0, predicted=0, unpredicted=0,
                            malformed=0)
         self.fill_token = 0
@@ -88,7 +89,7 @@ class mask_predict(gr.basic_block):
 
     def start(self):
         self._client = ServiceClient(self.service, timeout=self.timeout_s, retries=self.retries,
-                                     max_outstanding=self.max_outstanding)
+                                     max_outstanding=self.max_outstanding, curve=self.curve)
         self._worker = threading.Thread(target=self._run, name=f"mask_predict {self.predictor}",
                                         daemon=True)
         self._worker.start()
