@@ -69,7 +69,7 @@ class ota_rx(gr.top_block):
         self.rx = tokcom.ota_rx(link.payload_bits, link.crc, link.code, link.modulation, link.tokens_per_packet, link.token_bits, 2, 0.35, 0.3, 0.2, link.scramble)
         self.references = tokcom.image_token_source(service, 'fashion-mnist', max(n_frames, 100), 1000, False, 0, 0, 10, 3600)
         self.radio_source = tokcom.radio_source(radio, samp_rate, freq, gain, '')
-        self.predict = tokcom.mask_predict(service, 'realtime', True, 0, 0, 0, 4, 5, 0, 'tokcom_cmi')
+        self.predict = tokcom.mask_predict(service, 'realtime', True, 0, 0, 0, 4, 5, 0, 'tokcom_cmi', 'mask', 'crc16')
         self.evaluator = tokcom.frame_evaluator(service, True, output_dir, 0)
         self.depacketizer = tokcom.token_depacketizer(link.grid_h, link.grid_w, link.codebook_size, link.tokens_per_packet, link.interleaver, link.interleaver_seed, 500)
 
