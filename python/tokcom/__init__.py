@@ -40,8 +40,9 @@ _PYTHON = {
     "token_error_meter": "token_error_meter",
 }
 
-# Torch-free helper modules that GRC expressions reach as tokcom.<module>.<name>
-_SUBMODULES = ("labeling",)
+# Helper modules that GRC expressions reach as tokcom.<module>.<name> (flowgraph side:
+# torch-free)
+_SUBMODULES = ("labeling", "link_config")
 
 
 def __getattr__(name):
