@@ -149,6 +149,7 @@ def _summarise(cfg, rx, store, sent, seconds, samples):
 def run_ota(cfg: SimConfig, iq_out: str | None = None, iq_in: str | None = None) -> dict:
     """TX -> channel -> RX in one flowgraph (or file -> RX with iq_in)."""
     sent = sent_payloads(cfg)
+    recording = None
     tb = gr.top_block("tokcom_ota_sim")
     rx, store = _rx_blocks(cfg)
     tb.msg_connect(rx, "out", store, "store")
@@ -173,8 +174,13 @@ def run_ota(cfg: SimConfig, iq_out: str | None = None, iq_in: str | None = None)
         head = blocks.head(gr.sizeof_gr_complex, samples)
         tb.connect(tx, lead, channel, head, rx)
         if iq_out:
-            tb.connect(head, blocks.file_sink(gr.sizeof_gr_complex, iq_out, False))
+            recording = blocks.file_sink(gr.sizeof_gr_complex, iq_out, False)
+            tb.connect(head, recording)
     seconds = _run(tb, rx, store, samples, *(() if iq_in else (tx, _tx_pdus(cfg, sent))))
+    if recording is not None:
+        # Flushed and complete before anyone reads it: the file sink writes through a
+        # stdio buffer, and the top block may outlive this call (reference cycles).
+        recording.close()
     return _summarise(cfg, rx, store, sent, seconds, samples)
 
 

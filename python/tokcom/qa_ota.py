@@ -114,7 +114,10 @@ class qa_ota_files(gr_unittest.TestCase):
     def test_iq_file_round_trip(self):
         cfg = SimConfig(frames=3, esn0=14.0, cfo=0.005, multipath="short", seed=2)
         live = run_ota(cfg, iq_out=self.iq)
+        assert_clean(self, live, 3)
+        samples = os.path.getsize(self.iq) // 8
         replay = run_ota(cfg, iq_in=self.iq)
+        self.assertEqual(replay["samples"], samples)
         assert_clean(self, replay, 3)
         self.assertEqual(live["decoded_frame_ids"], replay["decoded_frame_ids"])
         self.assertEqual(live["packets_ok"], replay["packets_ok"])
