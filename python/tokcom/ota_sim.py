@@ -90,7 +90,11 @@ def _run(tb, rx, store, n_samples: int, tx=None, pdus=()) -> float:
             target._post(port, pdus[posted])
             posted += 1
         frames = rx.frames_out()
-        if (rx.sync.nitems_read(0) >= n_samples
+        # every detected burst finished (the synchroniser decodes a burst's payload only
+        # once it holds all of it, possibly after it has read its last input sample)
+        settled = (rx.bursts_detected() == frames + rx.header_failures()
+                   + rx.sync.header_mismatches())
+        if (rx.sync.nitems_read(0) >= n_samples and settled
                 and rx.link.demapper.frames_in() == frames
                 and rx.packets_out() == frames * PACKETS_PER_FRAME
                 and store.num_messages() == rx.packets_out()):
