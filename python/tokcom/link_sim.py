@@ -2,6 +2,7 @@
 known packets: PER, bit errors and CRC-undetected errors. Used by the validation tests,
 the PER documentation and the benchmark; it runs the real GNU Radio blocks."""
 
+import logging
 import time
 from dataclasses import dataclass
 
@@ -16,6 +17,7 @@ from .loopback_channel import loopback_channel
 
 # Bursts as long as the paper's frame (256 tokens, 4 per packet: 64 packets)
 PACKETS_PER_FRAME = LinkConfig().packets_per_frame
+log = logging.getLogger("tokcom.link_sim")
 # Packets posted but not yet decoded; keeps every message queue far below its 8192 limit.
 MAX_IN_FLIGHT = 2048
 
@@ -107,18 +109,34 @@ def run_link(esn0_db, n_packets, code="cc_k7", crc="crc16", modulation="16qam",
         while arrived() < n_packets and time.monotonic() < deadline:
             time.sleep(0.0005)
         seconds = time.perf_counter() - start
+        if arrived() < n_packets:
+            # Seen once in a loaded CI run (K = 3): the last frame did not come out of the
+            # link. A trailing frame pushes out whatever a stage still holds; its packets
+            # are not counted. Under investigation (docs/link.md).
+            log.warning("link stalled at %d of %d packets; flushing with one more frame",
+                        arrived(), n_packets)
+            for j in range(PACKETS_PER_FRAME):
+                target._post(port, packet_pdu(n_frames, j, sent[j]))
+            flush_deadline = time.monotonic() + 30
+            while arrived() < n_packets and time.monotonic() < flush_deadline:
+                time.sleep(0.0005)
     finally:
         tb.stop()
         tb.wait()
-    if arrived() != n_packets:
+    if arrived() < n_packets:
         raise RuntimeError(f"{arrived()} of {n_packets} packets came out of the link")
     undetected = bit_errors = 0
+    packet_errors = rx.packets_failed()
     if check:
-        for msg in (out.get_message(i) for i in range(n_packets)):
+        packet_errors = 0
+        for msg in (out.get_message(i) for i in range(out.num_messages())):
             frame_id, pkt_idx, ok, payload = pdu_fields(msg)
+            if frame_id >= n_frames:  # the flush frame
+                continue
             got = np.unpackbits(np.frombuffer(payload, np.uint8))[:payload_bits]
             wrong = int(np.count_nonzero(got != sent[frame_id * PACKETS_PER_FRAME + pkt_idx]))
             bit_errors += wrong
             undetected += int(ok and wrong > 0)
-    return LinkResult(n_packets, rx.packets_failed(), undetected, bit_errors,
+            packet_errors += int(not ok)
+    return LinkResult(n_packets, packet_errors, undetected, bit_errors,
                       n_packets * payload_bits, seconds)
