@@ -11,12 +11,12 @@ failure shows as a lost frame."""
 
 import os
 import tempfile
-import time
 
 import numpy as np
 import pmt
 from gnuradio import blocks, gr, gr_unittest, tokcom
 
+from gnuradio.tokcom.message_collector import post, post_done
 from gnuradio.tokcom.ota_sim import SimConfig, run_noise_only, run_ota
 
 
@@ -50,19 +50,15 @@ class qa_ota_format(gr_unittest.TestCase):
         tb = gr.top_block()
         tx = tokcom.ota_tx(40, gap_samples=10)
         sink = blocks.vector_sink_c()
-        head = blocks.head(gr.sizeof_gr_complex, 2 * (tx.format.burst_samples(64) + 10))
-        tb.connect(tx, head, sink)
+        tb.connect(tx, sink)
         from gnuradio.tokcom.ota_sim import _tx_pdus, sent_payloads
         cfg = SimConfig(frames=2)
-        for pdu in _tx_pdus(cfg, sent_payloads(cfg)):
-            tx.link.source.to_basic_block()._post(pmt.intern("in"), pdu)
-        # The message-driven TX never ends by itself: stop once the sink holds the two
-        # bursts.
-        tb.start()
-        while len(sink.data()) < 2 * (tx.format.burst_samples(64) + 10):
-            time.sleep(0.005)
-        tb.stop()
-        tb.wait()
+        # Packets, then "done": the message-fed source finishes once it has put out what
+        # its packets made, so the run ends by itself with the two bursts.
+        post(tx.link.source, "in", _tx_pdus(cfg, sent_payloads(cfg)))
+        post_done(tx.link.source)
+        tb.run()
+        self.assertEqual(len(sink.data()), 2 * (tx.format.burst_samples(64) + 10))
         tags = [(t.offset, pmt.symbol_to_string(t.key)) for t in sink.tags()]
         n = tx.format.burst_samples(64)
         self.assertEqual(tags, [(0, "tx_sob"), (n - 1, "tx_eob"), (n + 10, "tx_sob"),

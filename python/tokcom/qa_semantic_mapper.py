@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pmt
-from gnuradio import blocks, gr, gr_unittest
+from gnuradio import gr_unittest
 
 from gnuradio.tokcom import (
     Frame,
@@ -65,28 +65,17 @@ class qa_semantic_mapper(gr_unittest.TestCase):
     def test_round_trip_through_packets_with_a_lost_packet(self):
         labels = labeling.random_labels(1024, 8)
         f = frame(seed=1)
-        tb = gr.top_block()
         mapper, demapper = semantic_mapper(labels.tolist()), semantic_demapper(labels.tolist())
         pkt = token_packetizer(4, "random", 11)
         depkt = token_depacketizer(16, 16, 1024, 4, "random", 11, 1000.0)
-        sent, received = blocks.message_debug(), blocks.message_debug()
-        tb.msg_connect(mapper, "out", pkt, "in")
-        tb.msg_connect(pkt, "out", sent, "store")
-        tb.msg_connect(depkt, "out", demapper, "in")
-        tb.msg_connect(demapper, "out", received, "store")
-        tb.start()
-        mapper.to_basic_block()._post(pmt.intern("in"), make_frame_pdu(f))
-        post_and_wait(sent, 64)
-        for i in range(64):
-            msg = sent.get_message(i)
-            if i == 10:  # lose packet 10
-                msg = pmt.cons(pmt.dict_add(pmt.car(msg), pmt.intern("crc_ok"), pmt.PMT_F),
-                               pmt.cdr(msg))
-            depkt.to_basic_block()._post(pmt.intern("in"), msg)
-        post_and_wait(received, 1)
-        tb.stop()
-        tb.wait()
-        got = parse_frame_pdu(received.get_message(0))
+        # Stage by stage, each run deterministic (inputs, then "done").
+        (labelled,) = run_to_done(mapper, [("in", make_frame_pdu(f))], expected=1)
+        sent = run_to_done(pkt, [("in", labelled)], expected=64)
+        sent[10] = pmt.cons(pmt.dict_add(pmt.car(sent[10]), pmt.intern("crc_ok"), pmt.PMT_F),
+                            pmt.cdr(sent[10]))  # lose packet 10
+        (rx,) = run_to_done(depkt, [("in", m) for m in sent], expected=1)
+        (out,) = run_to_done(demapper, [("in", rx)], expected=1)
+        got = parse_frame_pdu(out)
         self.assertEqual(got.n_masked, 4)
         np.testing.assert_array_equal(got.tokens[~got.mask], f.tokens[~got.mask])
         self.assertTrue((got.tokens[got.mask] == 0).all())
@@ -141,14 +130,6 @@ class qa_semantic_mapper(gr_unittest.TestCase):
         self.assertEqual(labels.size, config["tokenizer"]["n_embed"])
         self.assertEqual(float(meta["design_esn0_db"]), config["labeling"]["design_esn0_db"])
         self.assertFalse(np.array_equal(labels, labeling.natural_labels(labels.size)))
-
-
-def post_and_wait(sink, n, timeout=10.0):
-    import time
-
-    deadline = time.monotonic() + timeout
-    while sink.num_messages() < n and time.monotonic() < deadline:
-        time.sleep(0.005)
 
 
 if __name__ == "__main__":

@@ -8,8 +8,6 @@
 against the link's own encoders, descrambling, calibration of log-MAP LLRs on the real
 chain, and the token depacketizer's frame fields."""
 
-import time
-
 import numpy as np
 import pmt
 from gnuradio import blocks, fec, gr, gr_unittest, tokcom, trellis
@@ -21,6 +19,7 @@ from gnuradio.tokcom.coded_link_tx import coded_link_tx
 from gnuradio.tokcom.link_config import CRCS, code_of
 from gnuradio.tokcom.link_sim import packet_pdu
 from gnuradio.tokcom.loopback_channel import loopback_channel
+from gnuradio.tokcom.message_collector import message_collector, run_until_count
 from gnuradio.tokcom.soft_receiver import (
     bits_to_tokens,
     frame_soft_fields,
@@ -111,22 +110,17 @@ class qa_soft_receiver(gr_unittest.TestCase):
         tx = coded_link_tx(40, "crc16", "cc_k7", "16qam")
         rx = coded_link_rx(40, "crc16", "cc_k7", "16qam", noise_var=10 ** (-esn0 / 10),
                            soft_output=True)
-        store = blocks.message_debug()
+        store = message_collector()
         tb.connect(tx, loopback_channel(esn0, 5), rx)
-        tb.msg_connect(rx, "out", store, "store")
-        for i in range(n_frames * 64):
-            tx.source.to_basic_block()._post(pmt.intern("in"),
-                                             packet_pdu(i // 64, i % 64, sent[i]))
-        tb.start()
-        deadline = time.monotonic() + 30
-        while store.num_messages() < n_frames * 64 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        tb.stop()
-        tb.wait()
-        self.assertEqual(store.num_messages(), n_frames * 64)
+        tb.msg_connect(rx, "out", store, "in")
+        inputs = [(tx.source, "in", packet_pdu(i // 64, i % 64, sent[i]))
+                  for i in range(n_frames * 64)]
+        run_until_count(tb, store, n_frames * 64, 30.0, inputs)
+        msgs = store.messages()
+        self.assertEqual(len(msgs), n_frames * 64)
         wrong, p_err, failed = [], [], 0
-        for i in range(store.num_messages()):
-            meta = meta_of(store.get_message(i))
+        for msg in msgs:
+            meta = meta_of(msg)
             k = meta["frame_id"] * 64 + meta["pkt_idx"]
             if meta["crc_ok"]:
                 self.assertNotIn("payload_llrs", meta)
