@@ -23,7 +23,7 @@ demo)
 sweep)
     # the paper's Fig. 4 schemes (docs/mapper.md has the uncoded labeling schemes)
     exec "$VENV/bin/tokcom-sweep" --out "$ROOT/docs/results" \
-        --schemes tokcom_cmi,tokcom_nocmi,vq_only,vq_arq,jpeg_arq \
+        --schemes tokcom_cmi,tokcom_nocmi,tokcom_soft,hard_kept,vq_only,vq_arq,jpeg_arq \
         --results-doc "$ROOT/docs/results.md" "$@"
     ;;
 test)

@@ -205,29 +205,27 @@ std::vector<gr_complex> ota_burst_format::header_symbols(const ota_header& h)
 bool ota_burst_format::decode_header(const gr_complex* y, ota_header& out)
 {
     // Soft Viterbi with the correlation metric: sum over coded bits of (1 - 2c) * soft.
-    constexpr float NEG = -std::numeric_limits<float>::infinity();
+    // Each new state ns = (b << (HK - 2)) | (st >> 1) has the two predecessors
+    // st = (ns << 1) | o, o = 0, 1, so every step is a branch-free loop over ns.
+    // Unreachable states start far below any reachable metric (finite: no inf - inf).
+    constexpr float FAR = -1e30f;
     std::array<float, HSTATES> metric, next;
-    metric.fill(NEG);
+    metric.fill(FAR);
     metric[0] = 0;
-    std::vector<std::array<uint8_t, HSTATES>> from(HEADER_STEPS); // input bit per state
+    std::vector<std::array<uint8_t, HSTATES>> from(HEADER_STEPS); // (bit << 1) | o
     for (unsigned i = 0; i < HEADER_STEPS; ++i) {
-        next.fill(NEG);
         const float s0 = y[i].real(), s1 = y[i].imag();
-        const unsigned max_bit = i < HEADER_INFO_BITS ? 1 : 0;
-        for (unsigned st = 0; st < HSTATES; ++st) {
-            if (metric[st] == NEG) {
-                continue;
-            }
-            for (unsigned b = 0; b <= max_bit; ++b) {
-                const unsigned o = branch_out(st, b);
-                const float m = metric[st] + ((o & 2) ? -s0 : s0) + ((o & 1) ? -s1 : s1);
-                const unsigned ns = ((b << (HK - 1)) | st) >> 1;
-                if (m > next[ns]) {
-                    next[ns] = m;
-                    // The state's oldest bit, shifted out, tells the predecessor.
-                    from[i][ns] = static_cast<uint8_t>((b << 1) | (st & 1));
-                }
-            }
+        const float bm[4] = { s0 + s1, s0 - s1, -s0 + s1, -s0 - s1 }; // by output bits
+        // The tail's input bits are 0: states with the new bit 1 are not reachable.
+        const unsigned reachable = i < HEADER_INFO_BITS ? HSTATES : HSTATES / 2;
+        for (unsigned ns = 0; ns < HSTATES; ++ns) {
+            const unsigned b = ns >> (HK - 2);
+            const unsigned st0 = (ns << 1) & (HSTATES - 1);
+            const float m0 = metric[st0] + bm[branch_out(st0, b)];
+            const float m1 = metric[st0 | 1] + bm[branch_out(st0 | 1, b)];
+            const bool one = m1 > m0;
+            next[ns] = ns < reachable ? (one ? m1 : m0) : FAR;
+            from[i][ns] = static_cast<uint8_t>((b << 1) | (one ? 1 : 0));
         }
         metric = next;
     }

@@ -7,6 +7,7 @@
 
 #include "frame_keys.h"
 #include "ota_burst_sync_impl.h"
+#include <gnuradio/blocks/rotator.h>
 #include <gnuradio/io_signature.h>
 #include <algorithm>
 #include <cmath>
@@ -165,40 +166,25 @@ void ota_burst_sync_impl::forecast(int, gr_vector_int& ninput_items_required)
     ninput_items_required[0] = d_out_pos < d_out.size() ? 0 : 1;
 }
 
-void ota_burst_sync_impl::init_sums(uint64_t n)
+ota_burst_sync_impl::window_sums ota_burst_sync_impl::sums_at(uint64_t n) const
 {
-    d_p = 0;
-    d_e1 = d_e2 = 0;
+    window_sums w;
     for (int i = 0; i < d_window; ++i) {
         const cd a = at(n + i), b = at(n + i + d_lag);
-        d_p += b * std::conj(a);
-        d_e1 += std::norm(a);
-        d_e2 += std::norm(b);
+        w.p += b * std::conj(a);
+        w.e1 += std::norm(a);
+        w.e2 += std::norm(b);
     }
-    d_sums_valid = true;
-    d_sums_since = n;
+    return w;
 }
 
-void ota_burst_sync_impl::advance_sums(uint64_t n)
+void ota_burst_sync_impl::slide(window_sums& w, uint64_t n) const
 {
     const cd a_old = at(n), b_old = at(n + d_lag);
     const cd a_new = at(n + d_window), b_new = at(n + d_window + d_lag);
-    d_p += b_new * std::conj(a_new) - b_old * std::conj(a_old);
-    d_e1 += std::norm(a_new) - std::norm(a_old);
-    d_e2 += std::norm(b_new) - std::norm(b_old);
-}
-
-double ota_burst_sync_impl::metric_at(uint64_t n, cd& p) const
-{
-    p = 0;
-    double e1 = 0, e2 = 0;
-    for (int i = 0; i < d_window; ++i) {
-        const cd a = at(n + i), b = at(n + i + d_lag);
-        p += b * std::conj(a);
-        e1 += std::norm(a);
-        e2 += std::norm(b);
-    }
-    return e1 * e2 > 0 ? std::norm(p) / (e1 * e2) : 0.0;
+    w.p += b_new * std::conj(a_new) - b_old * std::conj(a_old);
+    w.e1 += std::norm(a_new) - std::norm(a_old);
+    w.e2 += std::norm(b_new) - std::norm(b_old);
 }
 
 uint64_t ota_burst_sync_impl::header_samples_needed() const
@@ -215,41 +201,34 @@ void ota_burst_sync_impl::derotate(uint64_t end)
 {
     end = std::min(end, buf_end());
     d_seg.resize(end - d_seg0);
-    const cd step = std::polar(1.0, -2 * M_PI * d_cfo);
-    cd rot = 1;
-    for (size_t i = 0; i < d_seg.size(); ++i) {
-        d_seg[i] = at(d_seg0 + i) * gr_complex(rot);
-        rot *= step;
-        if ((i & 255) == 255) {
-            rot /= std::abs(rot);
-        }
-    }
-}
-
-gr_complex ota_burst_sync_impl::matched(double t) const
-{
-    const double fl = std::floor(t);
-    const int phi =
-        static_cast<int>(std::lround((t - fl) * ota_burst_format::OVERSAMPLE));
-    const long first = static_cast<long>(fl) - d_half;
-    const int n = 2 * d_half + 2;
-    if (first < 0 || first + n > static_cast<long>(d_seg.size())) {
-        return 0;
-    }
-    const float* taps = d_mf[phi].data();
-    const gr_complex* x = d_seg.data() + first;
-    gr_complex acc = 0;
-    for (int j = 0; j < n; ++j) {
-        acc += x[j] * taps[j];
-    }
-    return acc;
+    gr::blocks::rotator rot; // VOLK's rotator, phase renormalised as it goes
+    rot.set_phase_incr(gr_complex(std::polar(1.0, -2 * M_PI * d_cfo)));
+    rot.rotateN(d_seg.data(),
+                d_buf.data() + (d_seg0 - d_buf_start),
+                static_cast<int>(d_seg.size()));
 }
 
 std::vector<gr_complex> ota_burst_sync_impl::symbols(int first, int last) const
 {
-    std::vector<gr_complex> z(last - first + 1);
+    // Symbol k's peak is at d_t0 + k * sps with an integer sps, so every symbol has the
+    // same fractional delay: one filter phase for the whole burst.
+    const double fl = std::floor(d_t0);
+    const int phi =
+        static_cast<int>(std::lround((d_t0 - fl) * ota_burst_format::OVERSAMPLE));
+    const float* taps = d_mf[phi].data();
+    const int n = 2 * d_half + 2;
+    std::vector<gr_complex> z(last - first + 1, 0);
     for (int k = first; k <= last; ++k) {
-        z[k - first] = matched(d_t0 + double(k) * d_sps);
+        const long start = static_cast<long>(fl) + long(k) * d_sps - d_half;
+        if (start >= 0 && start + n <= static_cast<long>(d_seg.size())) {
+            const float* x = reinterpret_cast<const float*>(d_seg.data() + start);
+            float re = 0, im = 0;
+            for (int j = 0; j < n; ++j) {
+                re += x[2 * j] * taps[j];
+                im += x[2 * j + 1] * taps[j];
+            }
+            z[k - first] = gr_complex(re, im);
+        }
     }
     return z;
 }
@@ -324,19 +303,23 @@ void ota_burst_sync_impl::design_equaliser()
     }
     d_eq.resize(EQ_LEN);
     for (int m = 0; m < EQ_LEN; ++m) {
-        d_eq[m] = std::abs(beta) > 0 ? std::conj(v[m]) / beta : cd(0);
+        d_eq[m] = gr_complex(std::abs(beta) > 0 ? std::conj(v[m]) / beta : cd(0));
     }
 }
 
 gr_complex
 ota_burst_sync_impl::equalise(const std::vector<gr_complex>& z, int first, int k) const
 {
-    cd acc = 0;
-    const int base = k - EQ_PRE - first;
+    // Real arithmetic: complex<float>'s operator* takes a slow path for NaN/inf checks.
+    const gr_complex* x = z.data() + (k - EQ_PRE - first);
+    float re = 0, im = 0;
     for (int m = 0; m < EQ_LEN; ++m) {
-        acc += d_eq[m] * cd(z[base + m]);
+        const float ar = d_eq[m].real(), ai = d_eq[m].imag();
+        const float br = x[m].real(), bi = x[m].imag();
+        re += ar * br - ai * bi;
+        im += ar * bi + ai * br;
     }
-    return gr_complex(acc);
+    return gr_complex(re, im);
 }
 
 void ota_burst_sync_impl::restart_search(uint64_t from)
@@ -352,13 +335,17 @@ bool ota_burst_sync_impl::receive_header()
     double best = -1;
     uint64_t peak = d_trigger;
     cd p_best = 0;
+    window_sums w = sums_at(d_trigger);
     for (uint64_t n = d_trigger; n <= d_trigger + d_window; ++n) {
-        cd p;
-        const double m = metric_at(n, p);
+        if (n > d_trigger) {
+            slide(w, n - 1);
+        }
+        const double e = w.e1 * w.e2;
+        const double m = e > 0 ? std::norm(w.p) / e : 0.0;
         if (m > best) {
             best = m;
             peak = n;
-            p_best = p;
+            p_best = w.p;
         }
     }
     d_cfo = std::arg(p_best) / (2 * M_PI * d_lag);
@@ -495,19 +482,28 @@ void ota_burst_sync_impl::receive_payload()
             theta[i] = theta[i - 1] + std::remainder(theta[i] - theta[i - 1], 2 * M_PI);
         }
     }
-    // The correction of every symbol: omega k + theta interpolated between the groups.
+    // The correction of every symbol: omega k + theta interpolated between the groups,
+    // linear in k between two groups, so one phasor step per segment.
     std::vector<gr_complex> derot(k_last + 1);
     size_t seg = 0;
+    cd rot = 1, step = 1;
     for (int k = pre; k <= k_last; ++k) {
+        bool new_seg = k == pre;
         while (seg + 1 < pos.size() && pos[seg + 1] <= k) {
             ++seg;
+            new_seg = true;
         }
-        double th = theta[seg];
-        if (seg + 1 < pos.size()) {
-            const double w = (k - pos[seg]) / (pos[seg + 1] - pos[seg]);
-            th = (1 - w) * theta[seg] + w * theta[seg + 1];
+        if (new_seg) {
+            const double slope = seg + 1 < pos.size() ? (theta[seg + 1] - theta[seg]) /
+                                                            (pos[seg + 1] - pos[seg])
+                                                      : 0.0;
+            const double th = theta[seg] + slope * (k - pos[seg]);
+            rot = std::polar(1.0, -(omega * k + th));
+            step = std::polar(1.0, -(omega + slope));
+        } else {
+            rot *= step;
         }
-        derot[k] = gr_complex(std::polar(1.0, -(omega * k + th)));
+        derot[k] = gr_complex(rot);
     }
 
     double pilot_err = 0;
@@ -587,20 +583,22 @@ int ota_burst_sync_impl::general_work(int noutput_items,
             const uint64_t reach = d_window + d_lag;
             while (d_scan + reach < buf_end()) {
                 if (!d_sums_valid || d_scan - d_sums_since >= SUMS_REFRESH) {
-                    init_sums(d_scan);
+                    d_sums = sums_at(d_scan);
+                    d_sums_valid = true;
+                    d_sums_since = d_scan;
                 }
-                const double e = d_e1 * d_e2;
-                if (!std::isfinite(e) || !std::isfinite(std::norm(d_p))) {
+                const double e = d_sums.e1 * d_sums.e2;
+                if (!std::isfinite(e) || !std::isfinite(std::norm(d_sums.p))) {
                     d_sums_valid = false; // garbage in the window: start the sums again
                     ++d_scan;
                     continue;
                 }
-                if (e > 0 && std::norm(d_p) > d_detect_threshold * e) {
+                if (e > 0 && std::norm(d_sums.p) > d_detect_threshold * e) {
                     d_trigger = d_scan;
                     d_state = state::header;
                     break;
                 }
-                advance_sums(d_scan);
+                slide(d_sums, d_scan);
                 ++d_scan;
             }
             if (d_state == state::search) {

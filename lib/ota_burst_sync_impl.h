@@ -52,8 +52,13 @@ private:
     uint64_t d_scan = 0; // next sample index the detector evaluates
     bool d_sums_valid = false;
     uint64_t d_sums_since = 0;
-    cd d_p = 0;
-    double d_e1 = 0, d_e2 = 0;
+    // Detector sums over the window at n: P = sum x[i + D] conj(x[i]), E1, E2 the
+    // energies of the two halves; metric |P|^2 / (E1 E2).
+    struct window_sums {
+        cd p = 0;
+        double e1 = 0, e2 = 0;
+    };
+    window_sums d_sums;
 
     enum class state { search, header, payload };
     state d_state = state::search;
@@ -65,7 +70,7 @@ private:
     double d_cfo = 0;              // cycles/sample
     double d_t0 = 0;               // first symbol's peak, in d_seg samples
     std::vector<cd> d_h;           // channel estimate
-    std::vector<cd> d_eq;          // equaliser taps (conjugated), unbiased
+    std::vector<gr_complex> d_eq;  // equaliser taps (conjugated), unbiased
     double d_n0_pre = 0;
     ota_header d_header;
     uint64_t d_burst_end = 0; // absolute index after the burst's last sample needed
@@ -82,12 +87,10 @@ private:
 
     gr_complex at(uint64_t abs) const { return d_buf[abs - d_buf_start]; }
     uint64_t buf_end() const { return d_buf_start + d_buf.size(); }
-    void init_sums(uint64_t n);
-    void advance_sums(uint64_t n);
-    double metric_at(uint64_t n, cd& p) const;
+    window_sums sums_at(uint64_t n) const;
+    void slide(window_sums& w, uint64_t n) const; // the window at n -> at n + 1
     uint64_t header_samples_needed() const;
     void derotate(uint64_t end);
-    gr_complex matched(double t) const;
     std::vector<gr_complex> symbols(int first, int last) const;
     bool estimate_channel();
     void design_equaliser();

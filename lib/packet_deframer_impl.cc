@@ -119,7 +119,10 @@ int packet_deframer_impl::general_work(int,
                 continue;
             }
             d_in_frame = true;
-            d_meta = meta;
+            // Without these keys the per-packet meta below is two conses on the frame's;
+            // dict_add would first search the whole dict, twice per packet.
+            d_meta =
+                pmt::dict_delete(pmt::dict_delete(meta, keys::pkt_idx), keys::crc_ok);
             d_n_packets = static_cast<uint32_t>(n);
             d_next_idx = 0;
             ++d_frames_in;
@@ -141,8 +144,9 @@ int packet_deframer_impl::general_work(int,
             d_payload[i / 8] |= static_cast<uint8_t>((bits[i] & 1) << (7 - i % 8));
         }
         pmt::pmt_t meta =
-            pmt::dict_add(d_meta, keys::pkt_idx, pmt::from_uint64(d_next_idx));
-        meta = pmt::dict_add(meta, keys::crc_ok, pmt::from_bool(ok));
+            pmt::acons(keys::crc_ok,
+                       pmt::from_bool(ok),
+                       pmt::acons(keys::pkt_idx, pmt::from_uint64(d_next_idx), d_meta));
         if (d_soft && !ok) {
             add_soft_fields(llrs + consumed_llrs, meta);
         }
