@@ -129,35 +129,6 @@ ota_burst_sync_impl::ota_burst_sync_impl(const ota_burst_format& format,
         d_ref_energy += std::norm(x);
     }
 
-    // Least-squares channel estimate from the preamble: z_k = sum_l h_l s_{k-l} for the
-    // symbols k whose taps see only preamble symbols. pinv = (S^H S)^-1 S^H, fixed.
-    const auto& s = format.preamble();
-    const int pre = static_cast<int>(ota_burst_format::PREAMBLE_LEN);
-    const int n_eq = pre - N_TAPS + 1;
-    std::vector<std::vector<cd>> sm(n_eq, std::vector<cd>(N_TAPS));
-    for (int e = 0; e < n_eq; ++e) {
-        for (int i = 0; i < N_TAPS; ++i) {
-            sm[e][i] = cd(s[POST_TAPS + e - (i - PRE_TAPS)]);
-        }
-    }
-    d_ls.assign(N_TAPS, std::vector<cd>(n_eq));
-    for (int col = 0; col < n_eq; ++col) {
-        // Column col of pinv: (S^H S)^-1 times row col of S^H.
-        std::vector<std::vector<cd>> shs(N_TAPS, std::vector<cd>(N_TAPS, 0));
-        std::vector<cd> rhs(N_TAPS);
-        for (int i = 0; i < N_TAPS; ++i) {
-            for (int j = 0; j < N_TAPS; ++j) {
-                for (int e = 0; e < n_eq; ++e) {
-                    shs[i][j] += std::conj(sm[e][i]) * sm[e][j];
-                }
-            }
-            rhs[i] = std::conj(sm[col][i]);
-        }
-        const auto x = solve(shs, rhs);
-        for (int i = 0; i < N_TAPS; ++i) {
-            d_ls[i][col] = x[i];
-        }
-    }
     set_tag_propagation_policy(TPP_DONT);
 }
 
@@ -233,46 +204,143 @@ std::vector<gr_complex> ota_burst_sync_impl::symbols(int first, int last) const
     return z;
 }
 
+double ota_burst_sync_impl::fit_taps(const std::vector<gr_complex>& s,
+                                     const std::vector<gr_complex>& z,
+                                     const std::vector<int>& keep,
+                                     std::vector<double>* variance)
+{
+    // Least squares over the symbols k whose taps see known symbols only:
+    // z_k = sum_i h_i s_{k - l_i}, lag l_i = i - PRE_TAPS, k = POST_TAPS ... K - 1 -
+    // PRE_TAPS. Normal equations (A^H A) h = A^H z, at most N_TAPS x N_TAPS.
+    const int first = POST_TAPS;
+    const int last = static_cast<int>(s.size()) - 1 - PRE_TAPS;
+    const size_t m = keep.size();
+    auto sym = [&](int k, int i) { return cd(s[k - (i - PRE_TAPS)]); };
+    std::vector<std::vector<cd>> a(m, std::vector<cd>(m, 0));
+    std::vector<cd> b(m, 0);
+    for (int k = first; k <= last; ++k) {
+        for (size_t r = 0; r < m; ++r) {
+            const cd sr = std::conj(sym(k, keep[r]));
+            b[r] += sr * cd(z[k]);
+            for (size_t c = 0; c < m; ++c) {
+                a[r][c] += sr * sym(k, keep[c]);
+            }
+        }
+    }
+    const auto x = solve(a, b);
+    d_h.assign(N_TAPS, 0);
+    for (size_t r = 0; r < m; ++r) {
+        d_h[keep[r]] = x[r];
+    }
+    if (variance) {
+        // Estimation variance of tap r per unit noise: [(A^H A)^-1]_rr.
+        variance->assign(N_TAPS, 0);
+        for (size_t r = 0; r < m; ++r) {
+            std::vector<cd> unit(m, 0);
+            unit[r] = 1;
+            (*variance)[keep[r]] = std::real(solve(a, unit)[r]);
+        }
+    }
+    double res = 0;
+    for (int k = first; k <= last; ++k) {
+        cd model = 0;
+        for (size_t r = 0; r < m; ++r) {
+            model += x[r] * sym(k, keep[r]);
+        }
+        res += std::norm(cd(z[k]) - model);
+    }
+    return res;
+}
+
+bool ota_burst_sync_impl::fit_channel(const std::vector<gr_complex>& s,
+                                      const std::vector<gr_complex>& z)
+{
+    // Every tap carries estimation noise (variance N0 [(A^H A)^-1]_ii, about N0 / 110
+    // from the preamble) that the equaliser passes on; in a one-path channel the eight
+    // empty taps added it for nothing (+0.15 dB at PER 1e-2, docs/ota.md). Keep the taps
+    // clearly above their noise (and the strongest), then fit only those again.
+    const int n_eq = static_cast<int>(s.size()) - N_TAPS + 1;
+    std::vector<int> all(N_TAPS);
+    for (int i = 0; i < N_TAPS; ++i) {
+        all[i] = i;
+    }
+    std::vector<double> variance;
+    const double n0 = fit_taps(s, z, all, &variance) / (n_eq - N_TAPS);
+    int strongest = 0;
+    for (int i = 1; i < N_TAPS; ++i) {
+        if (std::norm(d_h[i]) > std::norm(d_h[strongest])) {
+            strongest = i;
+        }
+    }
+    std::vector<int> keep;
+    for (int i = 0; i < N_TAPS; ++i) {
+        if (i == strongest || std::norm(d_h[i]) > TAP_KAPPA * n0 * variance[i]) {
+            keep.push_back(i);
+        }
+    }
+    const double res = fit_taps(s, z, keep, nullptr);
+    double energy = 0;
+    for (const auto& h : d_h) {
+        energy += std::norm(h);
+    }
+    d_n0_pre = std::max(res / (n_eq - static_cast<int>(keep.size())), MIN_N0 * energy);
+    return energy > 0 && std::isfinite(energy);
+}
+
 bool ota_burst_sync_impl::estimate_channel()
 {
     const auto& s = d_format.preamble();
     const int pre = static_cast<int>(ota_burst_format::PREAMBLE_LEN);
-    const int n_eq = pre - N_TAPS + 1;
-    std::vector<cd> resid(n_eq);
-    for (int pass = 0; pass < 2; ++pass) {
-        const auto z = symbols(0, pre - 1);
-        d_h.assign(N_TAPS, 0);
+    std::vector<int> all(N_TAPS);
+    for (int i = 0; i < N_TAPS; ++i) {
+        all[i] = i;
+    }
+    // Pass 1: residual carrier from the phase step between the model's fit to the first
+    // and the second half of the preamble; then the channel on the corrected samples.
+    auto z = symbols(0, pre - 1);
+    fit_taps(s, z, all, nullptr);
+    cd first_half = 0, second_half = 0;
+    const int first = POST_TAPS, last = pre - 1 - PRE_TAPS, mid = (first + last + 1) / 2;
+    for (int k = first; k <= last; ++k) {
+        cd model = 0;
         for (int i = 0; i < N_TAPS; ++i) {
-            for (int e = 0; e < n_eq; ++e) {
-                d_h[i] += d_ls[i][e] * cd(z[POST_TAPS + e]);
-            }
+            model += d_h[i] * cd(s[k - (i - PRE_TAPS)]);
         }
-        cd first_half = 0, second_half = 0;
-        for (int e = 0; e < n_eq; ++e) {
-            const int k = POST_TAPS + e;
-            cd model = 0;
-            for (int i = 0; i < N_TAPS; ++i) {
-                model += d_h[i] * cd(s[k - (i - PRE_TAPS)]);
-            }
-            resid[e] = cd(z[k]) - model;
-            (e < n_eq / 2 ? first_half : second_half) += cd(z[k]) * std::conj(model);
-        }
-        if (pass == 0) {
-            // Residual carrier from the phase step between the two halves.
-            const double dphi = std::arg(second_half * std::conj(first_half));
-            d_cfo += dphi / (2 * M_PI * (n_eq / 2) * d_sps);
-            derotate(d_seg0 + d_seg.size());
-        }
+        (k < mid ? first_half : second_half) += cd(z[k]) * std::conj(model);
     }
-    double energy = 0, res = 0;
-    for (const auto& h : d_h) {
-        energy += std::norm(h);
+    const double dphi = std::arg(second_half * std::conj(first_half));
+    d_cfo += dphi / (2 * M_PI * (mid - first) * d_sps);
+    derotate(d_seg0 + d_seg.size());
+    z = symbols(0, pre - 1);
+    return fit_channel(s, z);
+}
+
+void ota_burst_sync_impl::refine_channel(const ota_header& h)
+{
+    // The header passed its CRC, so its symbols and the first pilot group among them are
+    // known too: 232 training symbols instead of the preamble's 128 for the payload's
+    // channel estimate and equaliser (less estimation noise, most useful in multipath).
+    const int last =
+        static_cast<int>(d_format.body_position(ota_burst_format::HEADER_SYMBOLS - 1));
+    std::vector<gr_complex> known(last + 1, 0);
+    const auto& pre = d_format.preamble();
+    std::copy(pre.begin(), pre.end(), known.begin());
+    const auto hs = ota_burst_format::header_symbols(h);
+    for (unsigned b = 0; b < ota_burst_format::HEADER_SYMBOLS; ++b) {
+        known[d_format.body_position(b)] = hs[b];
     }
-    for (const auto& r : resid) {
-        res += std::norm(r);
+    const uint32_t p0 = d_format.pilot_position(0, h.n_packets);
+    for (unsigned i = 0; i < ota_burst_format::PILOT_GROUP; ++i) {
+        known[p0 + i] = ota_burst_format::pilot(i);
     }
-    d_n0_pre = std::max(res / (n_eq - N_TAPS), MIN_N0 * energy);
-    return energy > 0 && std::isfinite(energy);
+    const auto saved_h = d_h;
+    const double saved_n0 = d_n0_pre;
+    if (fit_channel(known, symbols(0, last))) {
+        design_equaliser();
+    } else {
+        d_h = saved_h;
+        d_n0_pre = saved_n0;
+    }
 }
 
 void ota_burst_sync_impl::design_equaliser()
@@ -424,6 +492,7 @@ bool ota_burst_sync_impl::receive_header()
         return false;
     }
     d_header = h;
+    refine_channel(h);
     const int k_last = static_cast<int>(d_format.burst_symbols(h.n_packets)) - 1;
     d_burst_end = d_seg0 + static_cast<uint64_t>(std::ceil(d_t0)) +
                   (k_last + EQ_POST) * d_sps + d_half + 3;

@@ -44,7 +44,9 @@ private:
     std::vector<std::vector<float>> d_mf;
     std::vector<gr_complex> d_ref; // preamble waveform, conjugated
     double d_ref_energy = 0;
-    std::vector<std::vector<cd>> d_ls; // least-squares pseudo-inverse, N_TAPS x equations
+    // A tap is kept when its power exceeds this many times its estimation variance
+    // (an empty tap passes with probability exp(-4) = 1.8 %).
+    static constexpr double TAP_KAPPA = 4.0;
 
     // Input kept since d_buf_start (absolute sample index of d_buf[0]).
     std::vector<gr_complex> d_buf;
@@ -92,7 +94,13 @@ private:
     uint64_t header_samples_needed() const;
     void derotate(uint64_t end);
     std::vector<gr_complex> symbols(int first, int last) const;
+    double fit_taps(const std::vector<gr_complex>& s,
+                    const std::vector<gr_complex>& z,
+                    const std::vector<int>& keep,
+                    std::vector<double>* variance);
+    bool fit_channel(const std::vector<gr_complex>& s, const std::vector<gr_complex>& z);
     bool estimate_channel();
+    void refine_channel(const ota_header& h);
     void design_equaliser();
     gr_complex equalise(const std::vector<gr_complex>& z, int first, int k) const;
     bool receive_header();
