@@ -68,6 +68,9 @@ burst_demapper_impl::burst_demapper_impl(digital::constellation_sptr constellati
         throw std::invalid_argument("burst_demapper: coded_bits must be >= 1");
     }
     message_port_register_out(keys::port_frames);
+    // work() writes whole packets: with less room it could do nothing, and the scheduler
+    // would call it again at once (a busy loop until downstream frees space).
+    set_min_noutput_items(static_cast<int>(d_coded_bits));
     set_tag_propagation_policy(TPP_DONT);
 }
 

@@ -39,6 +39,9 @@ burst_mapper_impl::burst_mapper_impl(digital::constellation_sptr constellation,
         throw std::invalid_argument("burst_mapper: coded_bits must be >= 1");
     }
     message_port_register_in(keys::port_frames);
+    // work() writes whole packets: with less room it could do nothing, and the scheduler
+    // would call it again at once (a busy loop until downstream frees space).
+    set_min_noutput_items(static_cast<int>(d_symbols_per_packet));
     set_tag_propagation_policy(TPP_DONT);
 }
 
