@@ -645,7 +645,6 @@ int ota_burst_sync_impl::general_work(int noutput_items,
 
     const gr_complex* in = static_cast<const gr_complex*>(input_items[0]);
     d_buf.insert(d_buf.end(), in, in + ninput_items[0]);
-    consume_each(ninput_items[0]);
 
     while (d_out_pos == d_out.size()) {
         if (d_state == state::search) {
@@ -702,6 +701,11 @@ int ota_burst_sync_impl::general_work(int noutput_items,
         d_buf.erase(d_buf.begin(), d_buf.begin() + (keep - d_buf_start));
         d_buf_start = keep;
     }
+    // Consumed only now, after the search above has seen these samples: consume_each
+    // advances nitems_read at once, and a caller that waits for "all samples read and
+    // every detected burst finished" must not see the first before the bursts in them
+    // were counted.
+    consume_each(ninput_items[0]);
     return static_cast<int>(n_write);
 }
 
