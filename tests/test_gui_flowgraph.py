@@ -7,7 +7,6 @@ tokcom-tx on a ZMQ cable on 127.0.0.1, waits (bounded) until the frame image pan
 shown the frames, grabs the window and reports what each display took."""
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
