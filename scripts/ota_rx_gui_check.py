@@ -45,7 +45,8 @@ def load_flowgraph_class():
 
 def run_gui(args) -> dict:
     app = Qt.QApplication.instance() or Qt.QApplication(["ota_rx_gui"])
-    tb = load_flowgraph_class()(radio=args.radio, references=max(args.frames, 1),
+    references = args.references if args.references >= 0 else args.frames
+    tb = load_flowgraph_class()(radio=args.radio, references=references,
                                 service=args.service)
     tb.resize(*args.size)
     tb.start()
@@ -61,8 +62,9 @@ def run_gui(args) -> dict:
     result = {"reached": False}
 
     def poll():
-        shown, evaluated = tb.panel.frames_shown, tb.evaluator.count
-        if shown >= args.frames and evaluated >= args.frames:
+        # pictures and metrics both taken by the panel (they come on two ports)
+        shown, counted = tb.panel.frames_shown, tb.panel.state.totals.totals()["frames"]
+        if shown >= args.frames and counted >= args.frames:
             result["reached"] = True
             timer.stop()
             # the Qt sinks redraw every 0.1 s: let them draw the last samples once more
@@ -98,6 +100,7 @@ def run_gui(args) -> dict:
     result.update(
         frames_shown=tb.panel.frames_shown, frames_evaluated=tb.evaluator.count,
         frames_predicted=t["predicted"], bursts=tb.rx.bursts_detected(),
+        frames_without_reference=tb.evaluator.counts["no_reference"],
         per=t["per"], ter_before=t["ter_before"], ter_after=t["ter_after"],
         picture_shape=None if picture is None else list(picture.shape),
         has_original=has_original, frame_line=frame_line, totals_line=totals_line,
@@ -119,6 +122,8 @@ def main(argv=None) -> int:
     p.add_argument("--start-service", type=int, metavar="PORT", default=0,
                    help="start tokcom-serve on 127.0.0.1:PORT for this run")
     p.add_argument("--frames", type=int, default=4, help="frames the panel must show")
+    p.add_argument("--references", type=int, default=-1,
+                   help="reference test images, frame_id 0 ... (default: --frames)")
     p.add_argument("--tx-images", type=int, default=0,
                    help="also run tokcom-tx on --radio with this many images")
     p.add_argument("--tx-args", default="--esn0 12", help="more tokcom-tx options")

@@ -25,7 +25,7 @@ needs_model = pytest.mark.skipif(not (default_model_dir() / "config.json").exist
 
 @needs_model
 def test_gui_receiver_shows_frames_headless(grc_env, tmp_path):
-    n = 4
+    n, refs = 4, 3  # the last frame has no reference: black original, no TER
     shot = tmp_path / "ota_rx_gui.png"
     env = dict(grc_env, QT_QPA_PLATFORM="offscreen", XDG_RUNTIME_DIR=str(tmp_path),
                HOME=str(tmp_path))  # Qt's runtime dir and the window's QSettings
@@ -33,18 +33,22 @@ def test_gui_receiver_shows_frames_headless(grc_env, tmp_path):
     proc = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "ota_rx_gui_check.py"),
          "--start-service", str(SERVICE_PORT), "--radio", f"zmq:tcp://127.0.0.1:{CABLE_PORT}",
-         "--frames", str(n), "--tx-images", str(n), "--tx-args", "--esn0 12 --fps 10",
+         "--frames", str(n), "--references", str(refs), "--tx-images", str(n),
+         "--tx-args", "--esn0 12 --fps 10",
          "--screenshot", str(shot), "--timeout", "60"],
         env=env, capture_output=True, text=True, timeout=180)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
     r = json.loads(proc.stdout.strip().splitlines()[-1])
     assert r["tx_returncode"] == 0, r.get("tx_stderr")
     assert r["frames_shown"] == r["frames_evaluated"] == n and r["bursts"] == n
-    assert r["picture_shape"] == [28, 3 * 28] and r["has_original"]  # original|received|pred.
+    assert r["picture_shape"] == [28, 3 * 28]  # original | received | predicted
+    assert r["frames_without_reference"] == n - refs
     assert r["per"] < 0.05  # Es/N0 12 dB
-    # the widget shows the panel's lines: this frame and the running totals
-    assert r["widget_frame_line"] == r["frame_line"] and r["frame_line"].startswith("frame ")
-    assert "/64 packets lost" in r["frame_line"]
+    # the widget shows the panel's lines: the newest frame and the running totals
+    assert r["widget_frame_line"] == r["frame_line"] and "/64 packets lost" in r["frame_line"]
+    frame_id = int(r["frame_line"].split()[1].rstrip(",:"))
+    has_reference = frame_id < refs  # the newest frame is usually n - 1 (no reference)
+    assert r["has_original"] == has_reference and ("TER" in r["frame_line"]) == has_reference
     assert r["widget_totals_line"] == r["totals_line"]
     assert r["totals_line"].startswith(f"{n} frames") and "PER" in r["totals_line"]
     # the constellation sink got the equalised payload symbols, the power display its
