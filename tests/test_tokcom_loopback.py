@@ -16,6 +16,7 @@ from pathlib import Path
 import pmt
 import pytest
 
+from gnuradio.tokcom.frame_pictures import parse_images_pdu
 from gnuradio.tokcom.loopback_flowgraph import LoopbackConfig, build_loopback
 from gnuradio.tokcom.models import default_model_dir
 from gnuradio.tokcom.service.launch import start_service as start_local_service
@@ -57,6 +58,13 @@ def test_prediction_lowers_the_token_error_rate(service, tmp_path):
     assert t["psnr_predicted"] > t["psnr_received"], t
     assert len(list(tmp_path.glob("frame_*.png"))) == 12
     assert len(tb.messages("images")) == 12
+    # each images PDU carries its frame's lost-token mask (docs/formats.md, Images PDU)
+    masked = {m["frame_id"]: m["n_masked"] for m in map(pmt.to_python, tb.messages("metrics"))}
+    for msg in tb.messages("images"):
+        meta, images, mask = parse_images_pdu(msg)
+        assert meta["has_original"] and images.shape == (3, 28, 28) and mask.shape == (16, 16)
+        assert int(mask.sum()) == masked[meta["frame_id"]]
+    assert sum(masked.values()) > 0
 
 
 def _realtime(endpoint, n_frames, frames_per_second, timeout_s, seed):

@@ -20,6 +20,7 @@ _PYTHON = {
     "coded_link_tx": "coded_link_tx",
     "loopback_channel": "loopback_channel",
     "frame_evaluator": "frame_evaluator",
+    "frame_image_panel": "frame_image_panel",
     "frame_metrics": "frame_metrics",
     "Frame": "frame_pdu",
     "make_frame_pdu": "frame_pdu",

@@ -12,7 +12,7 @@ from gnuradio import gr
 from .drop_log import DropLog
 from .frame_metrics import FrameTotals
 from .frame_pdu import parse_or_drop
-from .frame_pictures import frame_row, write_png
+from .frame_pictures import frame_row, images_pdu, write_png
 from .frame_quality import image_quality, token_error_rates
 from .message_collector import handle_queued
 from .service.client import ServiceClient
@@ -31,10 +31,12 @@ class frame_evaluator(gr.basic_block):
     depacketizer's packet counts and, with detokenize, PSNR and SSIM against the original
     image of the VQ-only picture (lost tokens = fill token; "received"), the predicted
     picture ("predicted") and the lossless VQ picture ("lossless"). On "images" it
-    publishes a PDU (meta: frame_id, predictor, shape; u8vector: original, VQ-only and
-    predicted images stacked). Each distinct token grid of a frame is decoded once by the
-    service, however many predictors deliver it. With output_dir, one PNG per frame and
-    predictor: original | VQ-only with lost areas marked | predicted.
+    publishes a PDU per frame (docs/formats.md, Images PDU: original, VQ-only and
+    predicted images stacked, the lost-token mask in the meta; without a reference the
+    original is black and has_original False). Each distinct token grid of a frame is
+    decoded once by the service, however many predictors deliver it. With output_dir,
+    one PNG per frame and predictor: original | VQ-only with lost areas marked |
+    predicted.
 
     totals(predictor) gives running totals over every frame evaluated (FrameTotals);
     wait_for(n, timeout) waits until n frames have been evaluated, so that a run can end
@@ -120,21 +122,27 @@ class frame_evaluator(gr.basic_block):
             while (ref_msg := self.to_basic_block().delete_head_nowait(port)) is not None:
                 self._handle_ref(ref_msg)
             entry = self._refs.get(frame.frame_id)
+        fill = int(meta.get("fill_token", 0))
+        vq_only = np.where(mask, fill, frame.tokens).astype(np.uint16)
         if entry is None or entry[0].tokens.shape != frame.tokens.shape:
             self.counts["no_reference"] += 1
+            # Still pictures (received | predicted) for the live panel and the PNGs.
+            images = self._decode({}, {"received": vq_only, "predicted": frame.tokens})
+            if images is not None:
+                self._publish_images(frame.frame_id, predictor, None, images, mask)
         else:
             ref, decoded = entry
             m.update(token_error_rates(ref.tokens, frame.tokens, mask, frame.tokens))
-            fill = int(meta.get("fill_token", 0))
-            vq_only = np.where(mask, fill, frame.tokens).astype(np.uint16)
             images = self._decode(decoded, {"lossless": ref.tokens, "received": vq_only,
                                             "predicted": frame.tokens})
             original = ref.meta.get("image")
-            if images is not None and original is not None:
-                original = np.asarray(original, np.uint8).reshape(images["received"].shape)
-                for name, image in images.items():
-                    q = image_quality(original, image)
-                    m[f"psnr_{name}"], m[f"ssim_{name}"] = q["psnr"], q["ssim"]
+            if images is not None:
+                if original is not None:
+                    original = np.asarray(original, np.uint8).reshape(
+                        images["received"].shape)
+                    for name, image in images.items():
+                        q = image_quality(original, image)
+                        m[f"psnr_{name}"], m[f"ssim_{name}"] = q["psnr"], q["ssim"]
                 self._publish_images(frame.frame_id, predictor, original, images, mask)
         with self._lock:
             totals = self._totals.setdefault(
@@ -180,12 +188,13 @@ class frame_evaluator(gr.basic_block):
         return {name: decoded[k] for name, k in keys.items()}
 
     def _publish_images(self, frame_id, predictor, original, images, mask):
-        stack = np.stack([original, images["received"], images["predicted"]])
-        meta = pmt.to_pmt({"frame_id": frame_id, "predictor": predictor,
-                           "shape": list(stack.shape)})
-        self.message_port_pub(pmt.intern("images"), pmt.cons(meta, pmt.to_pmt(stack.ravel())))
+        """original None: no reference (a black first picture, has_original False)."""
+        received, predicted = images["received"], images["predicted"]
+        self.message_port_pub(pmt.intern("images"), images_pdu(
+            frame_id, predictor, original, received, predicted, mask))
         self.counts["images_out"] += 1
         if self.output_dir is not None:
             name = f"frame_{frame_id:06d}{'_' + predictor if predictor else ''}.png"
-            write_png(self.output_dir / name,
-                      frame_row(original, images["received"], images["predicted"], mask))
+            if original is None:
+                original = np.zeros_like(received)
+            write_png(self.output_dir / name, frame_row(original, received, predicted, mask))

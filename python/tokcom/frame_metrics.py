@@ -22,7 +22,8 @@ class FrameTotals:
         self.channel_uses = int(channel_uses_per_frame)
         self.bits_per_token = 0
         self._values = {k: [] for k in AVERAGED}
-        self._counts = dict(frames=0, predicted=0, unpredicted=0, tokens=0, masked=0)
+        self._counts = dict(frames=0, predicted=0, unpredicted=0, tokens=0, masked=0,
+                            packets=0, packets_ok=0)
         self._lock = threading.Lock()
 
     def add(self, m: dict):
@@ -32,6 +33,9 @@ class FrameTotals:
             c["predicted" if m.get("prediction") == "ok" else "unpredicted"] += 1
             c["tokens"] += int(m.get("n_tokens", 0))
             c["masked"] += int(m.get("n_masked", 0))
+            if "n_packets" in m and "n_packets_ok" in m:  # the depacketizer's counts
+                c["packets"] += int(m["n_packets"])
+                c["packets_ok"] += int(m["n_packets_ok"])
             if "codebook_size" in m:
                 self.bits_per_token = token_bits(m["codebook_size"])
             for key in AVERAGED:
@@ -44,6 +48,8 @@ class FrameTotals:
             t = dict(self._counts)
             for key, values in self._values.items():
                 t[key] = float(np.mean(values)) if values else float("nan")
+        # PER of the frames' packets: failed CRC or never arrived
+        t["per"] = (1 - t["packets_ok"] / t["packets"]) if t["packets"] else float("nan")
         tokens_per_frame = t["tokens"] / t["frames"] if t["frames"] else 0
         t["tce"] = (tce(tokens_per_frame, self.channel_uses, self.bits_per_token)
                     if self.channel_uses and tokens_per_frame and self.bits_per_token
@@ -63,8 +69,9 @@ class frame_metrics(gr.basic_block):
     "received", "predicted", "lossless" VQ reconstruction) and latency, counts
     predicted/unpredicted frames, and computes the token communication efficiency
     TCE = h*w / (T * N * log2 Q) with N = channel_uses_per_frame (LinkConfig's
-    channel_uses_per_frame) and T = 1 (TokCom: nothing is retransmitted). totals()
-    returns all of it; it is logged at stop. Output "out": the running totals after each
+    channel_uses_per_frame) and T = 1 (TokCom: nothing is retransmitted), and the PER
+    of the frames' packets (failed or missing over all, from the depacketizer's counts).
+    totals() returns all of it; it is logged at stop. Output "out": the running totals after each
     frame."""
 
     def __init__(self, channel_uses_per_frame=0):

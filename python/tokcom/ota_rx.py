@@ -9,7 +9,8 @@ from .link_config import ota_burst_format_for
 
 class ota_rx(gr.hier_block2):
     """Complex samples in (any delay, carrier offset, phase, gain; no tags needed),
-    token packet PDUs flagged crc_ok out ("out"): the inverse of ota_tx.
+    token packet PDUs flagged crc_ok out ("out"): the inverse of ota_tx. The optional
+    stream output 0 carries the equalised payload symbols (for a constellation display).
 
     ota_burst_sync finds each burst (power-normalised preamble detection), corrects
     carrier and timing, equalises, decodes the header, tracks the phase on the pilots
@@ -24,7 +25,7 @@ class ota_rx(gr.hier_block2):
                  tokens_per_packet=4, token_bits=10, sps=2, rolloff=0.35,
                  detect_threshold=0.3, xcorr_threshold=0.2, scramble=True):
         gr.hier_block2.__init__(self, "ota_rx", gr.io_signature(1, 1, gr.sizeof_gr_complex),
-                                gr.io_signature(0, 0, 0))
+                                gr.io_signature(1, 1, gr.sizeof_gr_complex))
         if payload_bits != tokens_per_packet * token_bits:
             raise ValueError("payload_bits must equal tokens_per_packet * token_bits")
         self.format = ota_burst_format_for(payload_bits, crc, code, modulation, sps, rolloff)
@@ -34,6 +35,9 @@ class ota_rx(gr.hier_block2):
         self.link = coded_link_rx(payload_bits, crc, code, modulation, guard_symbols=0,
                                   noise_var=0.0, scramble=scramble)
         self.connect(self, self.sync, self.link)
+        # The equalised payload symbols, unit energy, pilots removed: to a constellation
+        # sink, or nowhere (an unconnected hier output is dropped when flattening).
+        self.connect(self.sync, self)
         self.message_port_register_hier_out("out")
         self.msg_connect(self.link, "out", self, "out")
 
