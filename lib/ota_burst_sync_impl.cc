@@ -9,6 +9,7 @@
 #include "ota_burst_sync_impl.h"
 #include <gnuradio/blocks/rotator.h>
 #include <gnuradio/io_signature.h>
+#include <volk/volk.h>
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -20,6 +21,9 @@ namespace {
 
 using cd = std::complex<double>;
 
+// 1 / z without the library's overflow-safe complex division (values here are moderate).
+inline cd reciprocal(cd z) { return std::conj(z) / std::norm(z); }
+
 // Solves A x = b (small, dense) by Gaussian elimination with partial pivoting.
 std::vector<cd> solve(std::vector<std::vector<cd>> a, std::vector<cd> b)
 {
@@ -27,17 +31,18 @@ std::vector<cd> solve(std::vector<std::vector<cd>> a, std::vector<cd> b)
     for (size_t c = 0; c < n; ++c) {
         size_t piv = c;
         for (size_t r = c + 1; r < n; ++r) {
-            if (std::abs(a[r][c]) > std::abs(a[piv][c])) {
+            if (std::norm(a[r][c]) > std::norm(a[piv][c])) {
                 piv = r;
             }
         }
         std::swap(a[c], a[piv]);
         std::swap(b[c], b[piv]);
-        if (std::abs(a[c][c]) == 0) {
+        if (std::norm(a[c][c]) == 0) {
             return std::vector<cd>(n, 0);
         }
+        const cd inv = reciprocal(a[c][c]);
         for (size_t r = c + 1; r < n; ++r) {
-            const cd f = a[r][c] / a[c][c];
+            const cd f = a[r][c] * inv;
             for (size_t k = c; k < n; ++k) {
                 a[r][k] -= f * a[c][k];
             }
@@ -50,9 +55,43 @@ std::vector<cd> solve(std::vector<std::vector<cd>> a, std::vector<cd> b)
         for (size_t k = r + 1; k < n; ++k) {
             s -= a[r][k] * x[k];
         }
-        x[r] = s / a[r][r];
+        x[r] = s * reciprocal(a[r][r]);
     }
     return x;
+}
+
+// The diagonal of A^-1 (A Hermitian positive definite): Gauss-Jordan on [A | I].
+std::vector<double> inverse_diagonal(std::vector<std::vector<cd>> a)
+{
+    const size_t n = a.size();
+    std::vector<std::vector<cd>> inv(n, std::vector<cd>(n, 0));
+    for (size_t i = 0; i < n; ++i) {
+        inv[i][i] = 1;
+    }
+    for (size_t c = 0; c < n; ++c) {
+        if (std::norm(a[c][c]) == 0) {
+            return std::vector<double>(n, 0); // singular: no variance known
+        }
+        const cd p = reciprocal(a[c][c]);
+        for (size_t k = 0; k < n; ++k) {
+            a[c][k] *= p;
+            inv[c][k] *= p;
+        }
+        for (size_t r = 0; r < n; ++r) {
+            if (r != c && std::norm(a[r][c]) > 0) {
+                const cd f = a[r][c];
+                for (size_t k = 0; k < n; ++k) {
+                    a[r][k] -= f * a[c][k];
+                    inv[r][k] -= f * inv[c][k];
+                }
+            }
+        }
+    }
+    std::vector<double> d(n);
+    for (size_t i = 0; i < n; ++i) {
+        d[i] = std::real(inv[i][i]);
+    }
+    return d;
 }
 
 // Buffered input is trimmed once this many samples before the oldest one needed.
@@ -129,6 +168,10 @@ ota_burst_sync_impl::ota_burst_sync_impl(const ota_burst_format& format,
         d_ref_energy += std::norm(x);
     }
 
+    for (int i = 0; i < N_TAPS; ++i) {
+        d_all_taps.push_back(i);
+    }
+    d_preamble_training = make_training(format.preamble());
     set_tag_propagation_policy(TPP_DONT);
 }
 
@@ -204,68 +247,71 @@ std::vector<gr_complex> ota_burst_sync_impl::symbols(int first, int last) const
     return z;
 }
 
-double ota_burst_sync_impl::fit_taps(const std::vector<gr_complex>& s,
-                                     const std::vector<gr_complex>& z,
-                                     const std::vector<int>& keep,
-                                     std::vector<double>* variance)
+ota_burst_sync_impl::training
+ota_burst_sync_impl::make_training(std::vector<gr_complex> known)
 {
     // Least squares over the symbols k whose taps see known symbols only:
     // z_k = sum_i h_i s_{k - l_i}, lag l_i = i - PRE_TAPS, k = POST_TAPS ... K - 1 -
-    // PRE_TAPS. Normal equations (A^H A) h = A^H z, at most N_TAPS x N_TAPS.
-    const int first = POST_TAPS;
-    const int last = static_cast<int>(s.size()) - 1 - PRE_TAPS;
-    const size_t m = keep.size();
-    auto sym = [&](int k, int i) { return cd(s[k - (i - PRE_TAPS)]); };
-    std::vector<std::vector<cd>> a(m, std::vector<cd>(m, 0));
-    std::vector<cd> b(m, 0);
-    for (int k = first; k <= last; ++k) {
-        for (size_t r = 0; r < m; ++r) {
-            const cd sr = std::conj(sym(k, keep[r]));
-            b[r] += sr * cd(z[k]);
-            for (size_t c = 0; c < m; ++c) {
-                a[r][c] += sr * sym(k, keep[c]);
+    // PRE_TAPS. The normal equations' matrix depends on the known symbols only.
+    training t;
+    t.s = std::move(known);
+    t.first = POST_TAPS;
+    t.last = static_cast<int>(t.s.size()) - 1 - PRE_TAPS;
+    const std::vector<cd> s(t.s.begin(), t.s.end());
+    t.gram.assign(N_TAPS, std::vector<cd>(N_TAPS, 0));
+    for (int i = 0; i < N_TAPS; ++i) {
+        for (int j = i; j < N_TAPS; ++j) { // Hermitian: the upper half, then mirrored
+            cd acc = 0;
+            for (int k = t.first; k <= t.last; ++k) {
+                acc += std::conj(s[k - (i - PRE_TAPS)]) * s[k - (j - PRE_TAPS)];
             }
+            t.gram[i][j] = acc;
+            t.gram[j][i] = std::conj(acc);
         }
+    }
+    // Estimation variance of each tap per unit noise: the diagonal of gram^-1.
+    t.inv_diag = inverse_diagonal(t.gram);
+    return t;
+}
+
+double ota_burst_sync_impl::fit_taps(const training& t,
+                                     const std::vector<gr_complex>& z,
+                                     const std::vector<int>& keep)
+{
+    const size_t m = keep.size();
+    std::vector<std::vector<cd>> a(m, std::vector<cd>(m));
+    std::vector<cd> b(m, 0);
+    for (size_t r = 0; r < m; ++r) {
+        for (size_t c = 0; c < m; ++c) {
+            a[r][c] = t.gram[keep[r]][keep[c]];
+        }
+        const int lag = keep[r] - PRE_TAPS;
+        for (int k = t.first; k <= t.last; ++k) {
+            b[r] += std::conj(cd(t.s[k - lag])) * cd(z[k]);
+        }
+    }
+    double energy = 0;
+    for (int k = t.first; k <= t.last; ++k) {
+        energy += std::norm(z[k]);
     }
     const auto x = solve(a, b);
     d_h.assign(N_TAPS, 0);
+    double fitted = 0; // b^H x: the energy the fit explains
     for (size_t r = 0; r < m; ++r) {
         d_h[keep[r]] = x[r];
+        fitted += std::real(std::conj(b[r]) * x[r]);
     }
-    if (variance) {
-        // Estimation variance of tap r per unit noise: [(A^H A)^-1]_rr.
-        variance->assign(N_TAPS, 0);
-        for (size_t r = 0; r < m; ++r) {
-            std::vector<cd> unit(m, 0);
-            unit[r] = 1;
-            (*variance)[keep[r]] = std::real(solve(a, unit)[r]);
-        }
-    }
-    double res = 0;
-    for (int k = first; k <= last; ++k) {
-        cd model = 0;
-        for (size_t r = 0; r < m; ++r) {
-            model += x[r] * sym(k, keep[r]);
-        }
-        res += std::norm(cd(z[k]) - model);
-    }
-    return res;
+    return std::max(energy - fitted, 0.0); // the residual's energy
 }
 
-bool ota_burst_sync_impl::fit_channel(const std::vector<gr_complex>& s,
-                                      const std::vector<gr_complex>& z)
+bool ota_burst_sync_impl::fit_channel(const training& t, const std::vector<gr_complex>& z)
 {
     // Every tap carries estimation noise (variance N0 [(A^H A)^-1]_ii, about N0 / 110
     // from the preamble) that the equaliser passes on; in a one-path channel the eight
     // empty taps added it for nothing (+0.15 dB at PER 1e-2, docs/ota.md). Keep the taps
     // clearly above their noise (and the strongest), then fit only those again.
-    const int n_eq = static_cast<int>(s.size()) - N_TAPS + 1;
-    std::vector<int> all(N_TAPS);
-    for (int i = 0; i < N_TAPS; ++i) {
-        all[i] = i;
-    }
-    std::vector<double> variance;
-    const double n0 = fit_taps(s, z, all, &variance) / (n_eq - N_TAPS);
+    const int n_eq = t.last - t.first + 1;
+    const double n0 = fit_taps(t, z, d_all_taps) / (n_eq - N_TAPS);
     int strongest = 0;
     for (int i = 1; i < N_TAPS; ++i) {
         if (std::norm(d_h[i]) > std::norm(d_h[strongest])) {
@@ -274,11 +320,11 @@ bool ota_burst_sync_impl::fit_channel(const std::vector<gr_complex>& s,
     }
     std::vector<int> keep;
     for (int i = 0; i < N_TAPS; ++i) {
-        if (i == strongest || std::norm(d_h[i]) > TAP_KAPPA * n0 * variance[i]) {
+        if (i == strongest || std::norm(d_h[i]) > TAP_KAPPA * n0 * t.inv_diag[i]) {
             keep.push_back(i);
         }
     }
-    const double res = fit_taps(s, z, keep, nullptr);
+    const double res = fit_taps(t, z, keep);
     double energy = 0;
     for (const auto& h : d_h) {
         energy += std::norm(h);
@@ -289,18 +335,15 @@ bool ota_burst_sync_impl::fit_channel(const std::vector<gr_complex>& s,
 
 bool ota_burst_sync_impl::estimate_channel()
 {
-    const auto& s = d_format.preamble();
+    const auto& s = d_preamble_training.s;
     const int pre = static_cast<int>(ota_burst_format::PREAMBLE_LEN);
-    std::vector<int> all(N_TAPS);
-    for (int i = 0; i < N_TAPS; ++i) {
-        all[i] = i;
-    }
     // Pass 1: residual carrier from the phase step between the model's fit to the first
     // and the second half of the preamble; then the channel on the corrected samples.
     auto z = symbols(0, pre - 1);
-    fit_taps(s, z, all, nullptr);
+    fit_taps(d_preamble_training, z, d_all_taps);
     cd first_half = 0, second_half = 0;
-    const int first = POST_TAPS, last = pre - 1 - PRE_TAPS, mid = (first + last + 1) / 2;
+    const int first = d_preamble_training.first, last = d_preamble_training.last;
+    const int mid = (first + last + 1) / 2;
     for (int k = first; k <= last; ++k) {
         cd model = 0;
         for (int i = 0; i < N_TAPS; ++i) {
@@ -312,7 +355,7 @@ bool ota_burst_sync_impl::estimate_channel()
     d_cfo += dphi / (2 * M_PI * (mid - first) * d_sps);
     derotate(d_seg0 + d_seg.size());
     z = symbols(0, pre - 1);
-    return fit_channel(s, z);
+    return fit_channel(d_preamble_training, z);
 }
 
 void ota_burst_sync_impl::refine_channel(const ota_header& h)
@@ -335,7 +378,7 @@ void ota_burst_sync_impl::refine_channel(const ota_header& h)
     }
     const auto saved_h = d_h;
     const double saved_n0 = d_n0_pre;
-    if (fit_channel(known, symbols(0, last))) {
+    if (fit_channel(make_training(std::move(known)), symbols(0, last))) {
         design_equaliser();
     } else {
         d_h = saved_h;
@@ -378,16 +421,10 @@ void ota_burst_sync_impl::design_equaliser()
 gr_complex
 ota_burst_sync_impl::equalise(const std::vector<gr_complex>& z, int first, int k) const
 {
-    // Real arithmetic: complex<float>'s operator* takes a slow path for NaN/inf checks.
-    const gr_complex* x = z.data() + (k - EQ_PRE - first);
-    float re = 0, im = 0;
-    for (int m = 0; m < EQ_LEN; ++m) {
-        const float ar = d_eq[m].real(), ai = d_eq[m].imag();
-        const float br = x[m].real(), bi = x[m].imag();
-        re += ar * br - ai * bi;
-        im += ar * bi + ai * br;
-    }
-    return gr_complex(re, im);
+    gr_complex acc;
+    volk_32fc_x2_dot_prod_32fc(
+        &acc, z.data() + (k - EQ_PRE - first), d_eq.data(), EQ_LEN);
+    return acc;
 }
 
 void ota_burst_sync_impl::restart_search(uint64_t from)

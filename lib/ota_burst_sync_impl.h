@@ -94,11 +94,20 @@ private:
     uint64_t header_samples_needed() const;
     void derotate(uint64_t end);
     std::vector<gr_complex> symbols(int first, int last) const;
-    double fit_taps(const std::vector<gr_complex>& s,
+    // Known symbols for a least-squares channel fit and their normal equations.
+    struct training {
+        std::vector<gr_complex> s;         // known symbols at burst positions 0 ... K - 1
+        int first = 0, last = 0;           // the equations: symbols first ... last
+        std::vector<std::vector<cd>> gram; // A^H A over all N_TAPS taps
+        std::vector<double> inv_diag;      // diagonal of its inverse
+    };
+    training d_preamble_training;
+    std::vector<int> d_all_taps;
+    static training make_training(std::vector<gr_complex> known);
+    double fit_taps(const training& t,
                     const std::vector<gr_complex>& z,
-                    const std::vector<int>& keep,
-                    std::vector<double>* variance);
-    bool fit_channel(const std::vector<gr_complex>& s, const std::vector<gr_complex>& z);
+                    const std::vector<int>& keep);
+    bool fit_channel(const training& t, const std::vector<gr_complex>& z);
     bool estimate_channel();
     void refine_channel(const ota_header& h);
     void design_equaliser();
