@@ -30,7 +30,8 @@ def main():
     parser.add_argument("--esn0", type=float, default=8.0)
     args = parser.parse_args()
     print(f"# {platform.machine()}, {os.cpu_count()} cores, GNU Radio {gr.version()}, "
-          f"{time.strftime('%Y-%m-%d %H:%M')}, Es/N0 {args.esn0} dB, {args.packets} packets")
+          f"{time.strftime('%Y-%m-%d %H:%M')}, load average {os.getloadavg()[0]:.1f}, "
+          f"Es/N0 {args.esn0} dB, {args.packets} packets")
     configs = [(code, soft) for code in ("cc_k7", "cc_k3") for soft in (False, True)]
     # Interleaved (every configuration once per round): the machine's load drifts, and
     # back-to-back runs of one configuration would compare different moments.
@@ -47,6 +48,7 @@ def main():
         per = sum(r.packet_errors for r in rs) / sum(r.packets for r in rs)
         print(f"{code:<7} {'yes' if soft else 'no':<5} {best:>10,.0f} "
               f"{best * 40 / 1e6:>12.2f} {median * 40 / 1e6:>14.2f} {per:>9.2e}")
+    print(f"# load average at the end {os.getloadavg()[0]:.1f}")
 
 if __name__ == "__main__":
     main()

@@ -124,7 +124,8 @@ def main():
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     print(f"# {platform.machine()}, {os.cpu_count()} cores, GNU Radio {gr.version()}, "
-          f"{time.strftime('%Y-%m-%d %H:%M')}, {args.bursts} bursts of 320 payload bytes")
+          f"{time.strftime('%Y-%m-%d %H:%M')}, load average {os.getloadavg()[0]:.1f}, "
+          f"{args.bursts} bursts of 320 payload bytes")
     with tempfile.TemporaryDirectory() as tmp:
         packet_tx, packet_rx = import_packet_blocks(tmp)
         tx_settings, rx_settings = packet_settings()
@@ -156,6 +157,7 @@ def main():
     for name, (n, wall, cpu, packets) in best.items():
         print(f"| {name} | {n} | {wall:.3f} | {n / wall / 1e6:.2f} | {cpu:.3f} | "
               f"{n / cpu / 1e6:.2f} | {packets} |")
+    print(f"\n# load average at the end {os.getloadavg()[0]:.1f}")
 
 if __name__ == "__main__":
     main()
