@@ -9,7 +9,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +17,7 @@ import pytest
 from gnuradio import blocks, gr
 
 from gnuradio.tokcom.link_sim import packet_pdu
+from gnuradio.tokcom.message_collector import post, post_done
 from gnuradio.tokcom.models import default_model_dir
 from gnuradio.tokcom.ota_tx import ota_tx
 from gnuradio.tokcom.radio import (
@@ -78,17 +78,12 @@ def test_fake_usrp_records_settings_and_burst_tags():
     tb = gr.top_block()
     burst_tx = ota_tx(40)
     tb.connect(burst_tx, tx.block)
-    for i in range(64):
-        burst_tx.link.source.to_basic_block()._post(
-            pmt.intern("in"), packet_pdu(3, i, np.zeros(40, np.uint8)))
-    tb.start()
+    # the packets, then "done": the run ends by itself once the burst has gone out
+    post(burst_tx.link.source, "in", (packet_pdu(3, i, np.zeros(40, np.uint8))
+                                      for i in range(64)))
+    post_done(burst_tx.link.source)
+    tb.run()
     n = burst_tx.format.burst_samples(64)
-    for _ in range(2000):
-        if tx.block.nitems_read(0) >= n:
-            break
-        time.sleep(0.005)
-    tb.stop()
-    tb.wait()
     keys = [(pmt.symbol_to_string(t.key), t.offset) for t in tx.block.tags()
             if pmt.symbol_to_string(t.key).startswith("tx_")]
     assert keys == [("tx_sob", 0), ("tx_eob", n - 1)]
@@ -231,16 +226,11 @@ def test_tokcom_tx_bursts_into_a_fake_usrp_scaled_and_tagged():
     args = Namespace(sps=2, rolloff=0.35, esn0=None, scale=0.7)
     tb = tokcom_tx(LinkConfig(), sink.block, args, continuous=False)
     rng = np.random.default_rng(0)
-    for i in range(2):
-        frame = Frame(rng.integers(0, 1024, (16, 16)).astype(np.uint16), i, 1024, label=i)
-        tb.packetizer.to_basic_block()._post(pmt.intern("in"), make_frame_pdu(frame))
-    tb.start()
-    for _ in range(4000):
-        if tb.sent_everything(2):
-            break
-        time.sleep(0.005)
-    tb.stop()
-    tb.wait()
+    post(tb.packetizer, "in", (make_frame_pdu(Frame(
+        rng.integers(0, 1024, (16, 16)).astype(np.uint16), i, 1024, label=i)) for i in range(2)))
+    post_done(tb.packetizer)  # the run ends by itself once both bursts have gone out
+    tb.run()
+    assert tb.sent_everything(2)
     n = tb.tx.format.burst_samples(64)
     tags = [(pmt.symbol_to_string(t.key), t.offset) for t in sink.block.tags()
             if pmt.symbol_to_string(t.key).startswith("tx_")]
