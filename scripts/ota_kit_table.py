@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from gnuradio.tokcom.service.client import ServiceClient
+from gnuradio.tokcom.service.launch import start_service, stop_service
 
 BIN = Path(sys.executable).parent
 CHANNEL = ["--cfo", "0.002", "--sro-ppm", "10", "--multipath", "short"]
@@ -56,12 +56,8 @@ def main():
     args = p.parse_args()
     service = f"tcp://127.0.0.1:{args.port}"
     cable = f"zmq:tcp://127.0.0.1:{args.port + 1}"
-    serve = subprocess.Popen([str(BIN / "tokcom-serve"), "--bind", service],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    serve, _, _ = start_service(service)  # returns once the service answers
     try:
-        client = ServiceClient(service, timeout=60)
-        client.info()  # waits until the service answers
-        client.close()
         print(f"# {time.strftime('%Y-%m-%d %H:%M')} UTC, load {os.getloadavg()[0]:.1f}; "
               f"{args.images} images per point, channel {' '.join(CHANNEL)}")
         print("| Es/N0 | kit PER | kit TER before → after | kit PSNR VQ-only → predicted "
@@ -74,8 +70,7 @@ def main():
                   f"{k['psnr_predicted']:.2f} dB | {k['frames_predicted']}/"
                   f"{k['frames_decoded']} | {s['per']:.3f} |", flush=True)
     finally:
-        serve.terminate()
-        serve.wait(timeout=30)
+        stop_service(serve)
 
 
 if __name__ == "__main__":

@@ -18,10 +18,7 @@ Calibration (train split only): ... --split train --first 50000 --weights 0.6,0.
 import argparse
 import csv
 import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pmt
@@ -36,6 +33,7 @@ from gnuradio.tokcom.image_files import fashion_mnist_test, fashion_mnist_train
 from gnuradio.tokcom.link_config import crc_of
 from gnuradio.tokcom.loopback_channel import loopback_channel
 from gnuradio.tokcom.service import ServiceClient
+from gnuradio.tokcom.service.launch import start_service, stop_service
 from gnuradio.tokcom.soft_receiver import (
     frame_soft_fields,
     hard_kept,
@@ -87,24 +85,6 @@ def ci(x):
     return x.mean(), half
 
 
-def start_service(port):
-    exe = Path(sys.executable).with_name("tokcom-serve")
-    proc = subprocess.Popen([str(exe), "--bind", f"tcp://127.0.0.1:{port}",
-                             "--log-level", "WARNING"])
-    endpoint = f"tcp://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            with ServiceClient(endpoint, timeout=1.0, retries=0) as c:
-                return proc, c.info()
-        except Exception:  # noqa: BLE001  (not up yet)
-            if proc.poll() is not None:
-                raise RuntimeError("tokcom-serve exited") from None
-            time.sleep(0.5)
-    proc.terminate()
-    raise RuntimeError("tokcom-serve did not answer")
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--split", choices=("test", "train"), default="test")
@@ -124,7 +104,8 @@ def main():
     images, labels = (fashion_mnist_test() if args.split == "test" else fashion_mnist_train())
     idx = np.arange(args.first, args.first + args.images)
     images, labels = images[idx], labels[idx]
-    proc, info = start_service(args.port)
+    proc, _, info = start_service(f"tcp://127.0.0.1:{args.port}",
+                                  extra_args=["--log-level", "WARNING"], log=None)
     t0 = time.monotonic()
     try:
         with ServiceClient(f"tcp://127.0.0.1:{args.port}", timeout=300, retries=0) as c:
@@ -180,8 +161,7 @@ def main():
                         rows.setdefault(f"{k}_psnr", []).append(
                             image_quality(ref, v[j].reshape(ref.shape))["psnr"])
     finally:
-        proc.terminate()
-        proc.wait(30)
+        stop_service(proc, 30)
     print(f"# {args.split} images {args.first}..{args.first + args.images - 1}, Es/N0 "
           f"{args.esn0} dB, channel seed {args.seed}, {'max-log' if args.max_log else 'log-MAP'}"
           f" BCJR, list {args.list_size} x top-{args.candidates}, "
