@@ -32,11 +32,10 @@ def kit_point(esn0, images, service, cable):
         [str(BIN / "tokcom-rx"), "--radio", cable, "--frames", str(images), "--json",
          "--service", service, "--timeout", "300"],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    tx = subprocess.run(
+    subprocess.run(
         [str(BIN / "tokcom-tx"), "--radio", cable, "--images", str(images), "--esn0",
          str(esn0), *CHANNEL, "--fps", "2", "--service", service, "--timeout", "300"],
         capture_output=True, text=True, timeout=400, check=True)
-    del tx
     out, _ = rx.communicate(timeout=400)
     return last_json(out)
 
