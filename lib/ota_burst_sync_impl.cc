@@ -235,6 +235,8 @@ std::vector<gr_complex> ota_burst_sync_impl::symbols(int first, int last) const
     for (int k = first; k <= last; ++k) {
         const long start = static_cast<long>(fl) + long(k) * d_sps - d_half;
         if (start >= 0 && start + n <= static_cast<long>(d_seg.size())) {
+            // A plain loop: volk_32fc_32f_dot_prod_32fc crashed inside VOLK here (Debian
+            // 12's libvolk 2.5, not investigated further); 18 taps cost little anyway.
             const float* x = reinterpret_cast<const float*>(d_seg.data() + start);
             float re = 0, im = 0;
             for (int j = 0; j < n; ++j) {
